@@ -1,0 +1,1 @@
+"""Adapters that present other libraries as implementations of the contract."""

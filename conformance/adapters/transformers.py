@@ -1,0 +1,98 @@
+"""Built-in adapter: transformers 4.57.x and 5.x as an implementation.
+
+It finds every contract name where the installed version keeps it (see the
+``where`` column of :mod:`layer_conformance.contract`) and translates the call
+forms that differ from the canonical ones:
+
+* 4.57.x ``sdpa_mask`` / ``eager_mask`` take ``cache_position`` instead of
+  ``q_length`` and ``q_offset``;
+* 5.x ``ROPE_INIT_FUNCTIONS`` has no ``"default"`` entry (each rotary class
+  computes it); the adapter supplies one from the Llama rotary class.
+
+Names a version does not have (5.x removed ``find_pruneable_heads_and_indices``,
+``prune_layer`` and ``prune_conv1d_layer``; 4.57.x has no
+``bidirectional_mask_function``) are left out, so they are reported missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import types
+from typing import Any
+
+from ..contract import API
+from ..impls import Implementation, ImplError
+
+__all__ = ["SUPPORTED", "load", "namespace"]
+
+SUPPORTED = ("4", "5")
+
+
+def _major(version: str) -> str:
+    return version.split(".")[0]
+
+
+def _wrap_mask_builder_4(fn: Any) -> Any:
+    """Canonical (q_length, q_offset) call form on top of 4.57's cache_position form."""
+    import torch
+
+    @functools.wraps(fn)
+    def canonical(batch_size, q_length, kv_length, q_offset=0, kv_offset=0, *args, device="cpu", **kwargs):
+        if args:
+            raise TypeError("pass mask_function and the rest by keyword")
+        cache_position = torch.arange(q_length, device=device) + q_offset
+        return fn(
+            batch_size=batch_size, cache_position=cache_position, kv_length=kv_length, kv_offset=kv_offset, **kwargs
+        )
+
+    canonical.__wrapped_form__ = "4.57 cache_position"  # type: ignore[attr-defined]
+    return canonical
+
+
+def namespace(transformers: Any) -> types.SimpleNamespace:
+    """The contract names of an imported ``transformers`` package, in canonical form."""
+    version = transformers.__version__
+    major = _major(version)
+    if major not in SUPPORTED:
+        raise ImplError(f"--impl transformers: version {version} is not supported (4.57.x and 5.x are)")
+    found: dict[str, Any] = {}
+    for api in API.values():
+        where = api.where.get(major)
+        if where is None:
+            continue
+        module = importlib.import_module(f"transformers.{where}")
+        value = getattr(module, api.name, None)
+        if value is not None:
+            found[api.name] = value
+
+    if major == "4":
+        for name in ("sdpa_mask", "eager_mask"):
+            if name in found:
+                found[name] = _wrap_mask_builder_4(found[name])
+    if major == "5" and "ROPE_INIT_FUNCTIONS" in found and "default" not in found["ROPE_INIT_FUNCTIONS"]:
+        llama = importlib.import_module("transformers.models.llama.modeling_llama")
+        default = llama.LlamaRotaryEmbedding.compute_default_rope_parameters
+        found["ROPE_INIT_FUNCTIONS"] = {"default": default, **found["ROPE_INIT_FUNCTIONS"]}
+
+    ns = types.SimpleNamespace(**found)
+    ns.__version__ = version
+    ns.transformers_major = major
+    return ns
+
+
+def load(name: str = "transformers") -> Implementation:
+    try:
+        import transformers
+    except ImportError as exc:
+        raise ImplError(
+            f"--impl {name}: transformers is not installed ({exc}); pip install 'layer-conformance[transformers]'"
+        ) from None
+    ns = namespace(transformers)
+    return Implementation(
+        name=name,
+        obj=ns,
+        origin=transformers.__file__ or "transformers",
+        version=transformers.__version__,
+        details={"adapter": f"layer_conformance.adapters.transformers (major {ns.transformers_major})"},
+    )

@@ -1,0 +1,138 @@
+"""Helpers shared by the properties: the ``requires`` marker and assertions whose
+failure message says what was seen, what was expected and the call that did it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+import torch
+
+from . import runtime
+from .tolerances import Tol, tolerance
+
+__all__ = [
+    "assert_close",
+    "assert_equal",
+    "assert_raises",
+    "call_unmutated",
+    "describe",
+    "requires",
+]
+
+
+def requires(*names: str) -> pytest.MarkDecorator:
+    """Mark a property as needing these contract names (missing ones skip it, or fail it when strict)."""
+    return pytest.mark.requires(*names)
+
+
+def describe(value: Any) -> str:
+    """A short form of an argument for failure messages: tensors by shape and dtype."""
+    if isinstance(value, torch.Tensor):
+        extra = f", {value.device.type}" if value.device.type != "cpu" else ""
+        if value.numel() <= 8 and value.dtype in (torch.long, torch.int32, torch.bool):
+            return f"tensor({value.tolist()}, dtype={str(value.dtype)[6:]}{extra})"
+        return f"Tensor{tuple(value.shape)}[{str(value.dtype)[6:]}{extra}]"
+    if isinstance(value, torch.nn.Module):
+        return type(value).__name__
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(describe(v) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    if isinstance(value, torch.dtype):
+        return str(value)[6:]
+    if callable(value) and hasattr(value, "__name__"):
+        return value.__name__
+    return repr(value)
+
+
+def _call_repr(call: str | None) -> str:
+    return f" [{call}]" if call else ""
+
+
+def assert_close(
+    actual: torch.Tensor,
+    expected: torch.Tensor,
+    *,
+    kind: str | Tol,
+    what: str,
+    call: str | None = None,
+    dtype: torch.dtype | None = None,
+) -> None:
+    """``torch.testing.assert_close`` with the tolerance of ``kind`` for this dtype and device.
+
+    ``kind`` names a row of the tolerance table (or is a :class:`Tol`); ``dtype``
+    defaults to the dtype of ``actual``.
+    """
+    tol = kind if isinstance(kind, Tol) else tolerance(kind, dtype or actual.dtype, runtime.device())
+    torch.testing.assert_close(
+        actual,
+        expected,
+        atol=tol.atol,
+        rtol=tol.rtol,
+        equal_nan=False,
+        msg=lambda m: f"{what}: {m}\n  tolerance {tol}{_call_repr(call)}",
+    )
+
+
+def assert_equal(actual: Any, expected: Any, *, what: str, call: str | None = None) -> None:
+    """Exact equality (tensors: same shape, dtype and values)."""
+    if isinstance(actual, torch.Tensor) or isinstance(expected, torch.Tensor):
+        torch.testing.assert_close(actual, expected, atol=0, rtol=0, msg=lambda m: f"{what}: {m}{_call_repr(call)}")
+        return
+    assert actual == expected, f"{what}: got {actual!r}, but should be {expected!r}{_call_repr(call)}"
+
+
+def assert_raises(
+    exc_types: type[BaseException] | tuple[type[BaseException], ...],
+    fn: Callable[..., Any],
+    *args: Any,
+    what: str,
+    call: str | None = None,
+    **kwargs: Any,
+) -> BaseException:
+    """``fn(*args, **kwargs)`` must raise one of ``exc_types``; returns the exception."""
+    try:
+        result = fn(*args, **kwargs)
+    except exc_types as exc:
+        return exc
+    except Exception as exc:
+        raise AssertionError(
+            f"{what}: raised {type(exc).__name__}({exc}), but should raise {_names(exc_types)}{_call_repr(call)}"
+        ) from exc
+    raise AssertionError(f"{what}: returned {describe(result)}, but should raise {_names(exc_types)}{_call_repr(call)}")
+
+
+def _names(exc_types: type[BaseException] | tuple[type[BaseException], ...]) -> str:
+    if isinstance(exc_types, tuple):
+        return " or ".join(t.__name__ for t in exc_types)
+    return exc_types.__name__
+
+
+def call_unmutated(fn: Callable[..., Any], *args: Any, what: str, call: str | None = None, **kwargs: Any) -> Any:
+    """Call ``fn`` and fail if it changed any tensor argument in place (values, shape or dtype)."""
+    tensors = [(i, a, a.detach().clone()) for i, a in enumerate(_flatten(args, kwargs)) if isinstance(a, torch.Tensor)]
+    result = fn(*args, **kwargs)
+    for i, arg, before in tensors:
+        if not _identical(arg.detach(), before):
+            raise AssertionError(f"{what}: mutated its input tensor #{i} ({describe(arg)}){_call_repr(call)}")
+    return result
+
+
+def _identical(a: torch.Tensor, b: torch.Tensor) -> bool:
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.is_floating_point() or a.is_complex():
+        return bool(((a == b) | (a.isnan() & b.isnan())).all())
+    return torch.equal(a, b)
+
+
+def _flatten(args: Sequence[Any], kwargs: dict[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    for value in [*args, *kwargs.values()]:
+        if isinstance(value, (list, tuple)):
+            out.extend(value)
+        else:
+            out.append(value)
+    return out

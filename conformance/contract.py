@@ -1,0 +1,293 @@
+"""The plug-in contract: every public name an implementation may expose.
+
+An *implementation* is any importable object (usually a module) exposing some of
+the names below as attributes.  Each name has one record (:class:`Api`) saying
+what the documentation promises, which group of properties covers it, the call
+form the properties use (the *canonical* form), and where transformers keeps it
+in each supported major version.  The records drive the missing-name logic, the
+transformers adapter and the reports, so nothing here is repeated per test.
+
+Canonical call forms follow transformers 5.x where the two major versions
+differ; the transformers adapter translates for 4.57.x (see
+``layer_conformance.adapters.transformers``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Api", "API", "NAMES", "GROUPS", "by_group"]
+
+
+@dataclass(frozen=True)
+class Api:
+    """One public name of the contract."""
+
+    name: str
+    group: str
+    doc: str
+    #: module (relative to ``transformers``) holding the name, per major version;
+    #: ``None`` means that version does not have it.
+    where: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().splitlines()[0]
+
+
+_PT = "pytorch_utils"
+_MASK = "masking_utils"
+_ROPE = "modeling_rope_utils"
+
+API: dict[str, Api] = {
+    a.name: a
+    for a in [
+        # --- pytorch utilities -------------------------------------------------
+        Api(
+            "Conv1D",
+            "conv1d",
+            """\
+            1D-convolutional layer of GPT/GPT-2: works like a linear layer with transposed weights.
+
+            ``Conv1D(nf, nx)`` holds ``weight`` of shape ``(nx, nf)`` initialised from N(0, 0.02) and
+            ``bias`` of shape ``(nf,)`` initialised to zeros; ``forward(x)`` maps ``(..., nx)`` to
+            ``(..., nf)`` as ``x @ weight + bias``.
+            """,
+            {"4": _PT, "5": _PT},
+        ),
+        Api(
+            "apply_chunking_to_forward",
+            "chunking",
+            """\
+            Chunk the input tensors along ``chunk_dim`` and apply ``forward_fn`` to each chunk.
+
+            ``apply_chunking_to_forward(forward_fn, chunk_size, chunk_dim, *input_tensors)``: the number of
+            parameters of ``forward_fn`` must equal the number of input tensors (ValueError otherwise);
+            ``chunk_size == 0`` applies ``forward_fn`` once to the whole tensors; otherwise every input must
+            have the same size along ``chunk_dim`` (ValueError) and that size must be a multiple of
+            ``chunk_size`` (ValueError); the results of the chunks are concatenated along ``chunk_dim``.
+            """,
+            {"4": _PT, "5": _PT},
+        ),
+        Api(
+            "find_pruneable_heads_and_indices",
+            "pruning",
+            """\
+            Find the heads to prune and the indices to keep, taking already pruned heads into account.
+
+            ``find_pruneable_heads_and_indices(heads, n_heads, head_size, already_pruned_heads)`` returns
+            ``(heads_to_prune, index)``: the set of requested heads not pruned yet, and a LongTensor of the
+            rows/columns of the current layout (``n_heads`` heads of ``head_size``) to keep.
+            """,
+            {"4": _PT, "5": None},
+        ),
+        Api(
+            "prune_linear_layer",
+            "pruning",
+            """\
+            Prune an ``nn.Linear`` to keep only the entries in ``index`` along ``dim`` (default 0).
+
+            Returns a new layer whose parameters require grad; the bias is pruned only when ``dim == 0``.
+            """,
+            {"4": _PT, "5": _PT},
+        ),
+        Api(
+            "prune_conv1d_layer",
+            "pruning",
+            """\
+            Prune a ``Conv1D`` to keep only the entries in ``index`` along ``dim`` (default 1).
+
+            Returns a new layer whose parameters require grad; the bias is pruned only when ``dim == 1``.
+            """,
+            {"4": _PT, "5": None},
+        ),
+        Api(
+            "prune_layer",
+            "pruning",
+            """\
+            Prune an ``nn.Linear`` (default dim 0) or a ``Conv1D`` (default dim 1) to the entries in ``index``.
+
+            Any other layer type raises ValueError.
+            """,
+            {"4": _PT, "5": None},
+        ),
+        # --- layers ------------------------------------------------------------
+        Api(
+            "GradientCheckpointingLayer",
+            "checkpointing",
+            """\
+            Base class for layers with gradient checkpointing.
+
+            Off by default (``gradient_checkpointing = False``); when enabled (``gradient_checkpointing =
+            True`` and ``_gradient_checkpointing_func`` set) and training, the layer's forward runs through
+            the checkpointing function, with caching turned off.  With ``use_reentrant=True`` inputs that
+            need gradients must be passed positionally.
+            """,
+            {"4": "modeling_layers", "5": "modeling_layers"},
+        ),
+        # --- attention functions ------------------------------------------------
+        Api(
+            "AttentionInterface",
+            "attention",
+            """\
+            Dict-like registry of attention functions.
+
+            ``register(key, fn)`` adds a function for every instance; an assignment on one instance is a
+            local override visible only there; deleting it restores the global entry.
+            """,
+            {"4": "modeling_utils", "5": "modeling_utils"},
+        ),
+        Api(
+            "eager_attention_forward",
+            "attention",
+            """\
+            Eager attention: ``softmax(q @ k^T * scaling + mask) @ v``, softmax in float32.
+
+            ``(module, query, key, value, attention_mask, scaling, dropout=0.0, **kwargs)`` with q/k/v of
+            shape ``[batch, heads, seq, head_dim]`` (k/v heads repeated ``module.num_key_value_groups``
+            times); returns ``(output [batch, seq, heads, head_dim], weights [batch, heads, q, kv])``.
+            The mask is additive (0 where attended).
+            """,
+            {"4": "models.llama.modeling_llama", "5": "models.llama.modeling_llama"},
+        ),
+        Api(
+            "sdpa_attention_forward",
+            "attention",
+            """\
+            Attention through ``torch.nn.functional.scaled_dot_product_attention``.
+
+            Same call form and output layout as eager (weights are ``None``); with no mask it is causal
+            (upper-left aligned) when ``q_len > 1`` unless ``module.is_causal`` is False or
+            ``is_causal=False`` is passed.
+            """,
+            {"4": "integrations.sdpa_attention", "5": "integrations.sdpa_attention"},
+        ),
+        # --- masks ---------------------------------------------------------------
+        Api(
+            "AttentionMaskInterface",
+            "masks",
+            """\
+            Dict-like registry of mask builders (``"sdpa"``, ``"eager"``, ...), with the registry semantics
+            of AttentionInterface.
+            """,
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "causal_mask_function",
+            "masks",
+            "Mask function ``(b, h, q, kv) -> kv <= q``.",
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "bidirectional_mask_function",
+            "masks",
+            "Mask function that attends everywhere.",
+            {"4": None, "5": _MASK},
+        ),
+        Api(
+            "sliding_window_overlay",
+            "masks",
+            "``sliding_window_overlay(w)``: mask function ``kv > q - w``.",
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "chunked_overlay",
+            "masks",
+            """\
+            ``chunked_overlay(chunk_size, left_padding)``: mask function true when q and kv fall in the same
+            chunk, counting positions from ``left_padding[b]``.
+            """,
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "sliding_window_causal_mask_function",
+            "masks",
+            "``sliding_window_causal_mask_function(w)``: causal and ``kv > q - w``.",
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "chunked_causal_mask_function",
+            "masks",
+            "``chunked_causal_mask_function(chunk_size, left_padding)``: causal and same chunk.",
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "padding_mask_function",
+            "masks",
+            "``padding_mask_function(padding_mask)``: mask function ``padding_mask[b, kv]``.",
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "and_masks",
+            "masks",
+            "``and_masks(*fns)``: the intersection of mask functions; a non-callable argument is an error.",
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "or_masks",
+            "masks",
+            "``or_masks(*fns)``: the union of mask functions; a non-callable argument is an error.",
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "sdpa_mask",
+            "masks",
+            """\
+            Boolean mask ``[batch, 1, q_length, kv_length]``, True where attended, or None when a plain causal
+            mask may be replaced by sdpa's ``is_causal``.
+
+            Canonical call: ``sdpa_mask(batch_size, q_length, kv_length, q_offset=0, kv_offset=0,
+            mask_function=causal_mask_function, attention_mask=None, local_size=None,
+            allow_is_causal_skip=True)``.  4.57.x takes ``cache_position`` instead of ``q_length`` and
+            ``q_offset``; its adapter translates.
+            """,
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "eager_mask",
+            "masks",
+            """\
+            Float mask ``[batch, 1, q_length, kv_length]``: 0 where attended, ``finfo(dtype).min`` elsewhere.
+
+            Canonical call: ``eager_mask(batch_size, q_length, kv_length, q_offset=0, kv_offset=0,
+            mask_function=causal_mask_function, attention_mask=None, dtype=torch.float32)``.
+            """,
+            {"4": _MASK, "5": _MASK},
+        ),
+        # --- rope ---------------------------------------------------------------
+        Api(
+            "dynamic_rope_update",
+            "rope",
+            """\
+            Decorator for a rotary embedding's ``forward(self, x, position_ids)`` that updates ``inv_freq``
+            in the forward pass for dynamic RoPE types (``dynamic`` grows and resets, ``longrope`` switches
+            between short and long factors).
+            """,
+            {"4": _ROPE, "5": _ROPE},
+        ),
+        Api(
+            "ROPE_INIT_FUNCTIONS",
+            "rope",
+            """\
+            Mapping ``rope_type -> fn(config, device, seq_len=None) -> (inv_freq, attention_scaling)``.
+
+            5.x has no ``"default"`` entry (each rotary class computes it); its adapter supplies one.
+            """,
+            {"4": _ROPE, "5": _ROPE},
+        ),
+    ]
+}
+
+#: Every public name, in contract order.
+NAMES: tuple[str, ...] = tuple(API)
+
+#: Group name -> names in it.
+GROUPS: dict[str, tuple[str, ...]] = {}
+for _api in API.values():
+    GROUPS.setdefault(_api.group, ())
+    GROUPS[_api.group] += (_api.name,)
+
+
+def by_group(group: str) -> tuple[str, ...]:
+    """The names of one group of the contract."""
+    return GROUPS[group]

@@ -1,0 +1,197 @@
+"""apply_chunking_to_forward: chunk inputs along a dim, apply forward_fn per chunk, concatenate."""
+
+from __future__ import annotations
+
+import torch
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from layer_conformance import runtime
+from layer_conformance.checks import assert_close, assert_equal, assert_raises, call_unmutated, requires
+from layer_conformance.reference import apply_chunking_to_forward as ref_chunking
+from layer_conformance.strategies import ChunkSpec, chunk_specs, dtypes, make_tensor, seeds
+
+n_inputs = st.integers(1, 3)
+
+
+def _combine(xs: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    acc = xs[0]
+    for i, x in enumerate(xs[1:], start=2):
+        acc = acc * i + x
+    return torch.tanh(acc)
+
+
+def forward_fn(n: int, spec: ChunkSpec):
+    """A forward_fn of exactly ``n`` parameters, independent along ``spec.chunk_dim`` but not elementwise:
+    it combines its inputs, then takes a cumulative sum over another dim (when there is one)."""
+    rank = len(spec.shape)
+    others = [d for d in range(rank) if d != spec.chunk_dim % rank]
+
+    def body(*xs: torch.Tensor) -> torch.Tensor:
+        y = _combine(xs)
+        return y.cumsum(others[-1]) if others else y
+
+    return {1: lambda a: body(a), 2: lambda a, b: body(a, b), 3: lambda a, b, c: body(a, b, c)}[n]
+
+
+def _inputs(spec: ChunkSpec, n: int, seed: int, dtype=torch.float32, requires_grad=False):
+    return [make_tensor(spec.shape, seed + i, dtype, runtime.device(), requires_grad=requires_grad) for i in range(n)]
+
+
+def _call(spec: ChunkSpec, n: int) -> str:
+    return f"apply_chunking_to_forward(fn, chunk_size={spec.chunk_size}, chunk_dim={spec.chunk_dim}, *{n} tensors of shape {spec.shape})"
+
+
+@requires("apply_chunking_to_forward")
+@given(spec=chunk_specs(), n=n_inputs, dtype=dtypes(allow_half=True, allow_float64=True), seed=seeds())
+def test_chunked_equals_unchunked(impl, spec, n, dtype, seed):
+    """For a forward_fn independent along ``chunk_dim``, chunking (any dividing chunk size, any dim, negative
+    dims included, 0 meaning no chunking) gives the result of applying forward_fn to the whole inputs,
+    for one or several inputs chunked in lockstep."""
+    fn = forward_fn(n, spec)
+    xs = _inputs(spec, n, seed, dtype)
+    out = impl.apply_chunking_to_forward(fn, spec.chunk_size, spec.chunk_dim, *xs)
+    call = _call(spec, n)
+    expected = fn(*xs)
+    assert_equal(tuple(out.shape), tuple(expected.shape), what="output shape", call=call)
+    assert_close(out, expected, kind="reduction", what="chunked output", call=call)
+
+
+@requires("apply_chunking_to_forward")
+@given(spec=chunk_specs(), n=n_inputs, seed=seeds())
+def test_gradients_equal_unchunked(impl, spec, n, seed):
+    """Gradients flow through chunking: the input gradients equal those of the unchunked forward."""
+    fn = forward_fn(n, spec)
+    xs = _inputs(spec, n, seed, requires_grad=True)
+    twins = [x.detach().clone().requires_grad_(True) for x in xs]
+    upstream = make_tensor(spec.shape, seed + 7, device=runtime.device())
+    impl.apply_chunking_to_forward(fn, spec.chunk_size, spec.chunk_dim, *xs).backward(upstream)
+    fn(*twins).backward(upstream)
+    for i, (x, twin) in enumerate(zip(xs, twins, strict=True)):
+        assert x.grad is not None, f"input #{i} got no gradient [{_call(spec, n)}]"
+        assert_close(x.grad, twin.grad, kind="reduction", what=f"gradient of input #{i}", call=_call(spec, n))
+
+
+@requires("apply_chunking_to_forward")
+@given(spec=chunk_specs(), n=n_inputs, seed=seeds())
+def test_forward_fn_called_once_per_chunk_in_order(impl, spec, n, seed):
+    """forward_fn is called ``size / chunk_size`` times with consecutive chunks of ``chunk_size`` along
+    ``chunk_dim`` (other dims untouched), the n-th input's chunk as the n-th argument; with chunk_size 0
+    it is called once with the full tensors."""
+    xs = _inputs(spec, n, seed)
+    calls: list[tuple[torch.Tensor, ...]] = []
+    fn = forward_fn(n, spec)
+
+    def spy(*args):
+        calls.append(tuple(a.detach().clone() for a in args))
+        return fn(*args)
+
+    spy_n = {1: lambda a: spy(a), 2: lambda a, b: spy(a, b), 3: lambda a, b, c: spy(a, b, c)}[n]
+    impl.apply_chunking_to_forward(spy_n, spec.chunk_size, spec.chunk_dim, *xs)
+    call = _call(spec, n)
+    note(f"received chunk shapes: {[tuple(c[0].shape) for c in calls]}")
+    assert_equal(len(calls), spec.num_chunks, what="number of forward_fn calls", call=call)
+    for args in calls:
+        assert_equal(len(args), n, what="arguments per call", call=call)
+    for i, x in enumerate(xs):
+        chunks = [args[i] for args in calls]
+        expected_shape = list(spec.shape)
+        expected_shape[spec.chunk_dim] = spec.chunk_size or spec.size
+        for chunk in chunks:
+            assert_equal(list(chunk.shape), expected_shape, what=f"chunk shape of input #{i}", call=call)
+        assert_equal(torch.cat(chunks, dim=spec.chunk_dim), x, what=f"chunks of input #{i}, concatenated", call=call)
+
+
+@requires("apply_chunking_to_forward")
+@given(spec=chunk_specs(), n=n_inputs, seed=seeds())
+def test_inputs_not_mutated(impl, spec, n, seed):
+    """apply_chunking_to_forward leaves its input tensors unchanged."""
+    xs = _inputs(spec, n, seed)
+    call_unmutated(
+        impl.apply_chunking_to_forward,
+        forward_fn(n, spec),
+        spec.chunk_size,
+        spec.chunk_dim,
+        *xs,
+        what="apply_chunking_to_forward",
+        call=_call(spec, n),
+    )
+
+
+@requires("apply_chunking_to_forward")
+@given(spec=chunk_specs(), n=n_inputs, delta=st.sampled_from([-1, 1]), seed=seeds())
+def test_wrong_number_of_arguments_is_value_error(impl, spec, n, delta, seed):
+    """A forward_fn whose parameter count differs from the number of input tensors raises ValueError,
+    whatever the chunk size."""
+    n_params = n + 1 if delta > 0 or n == 1 else n - 1
+    fn = {1: lambda a: a, 2: lambda a, b: a, 3: lambda a, b, c: a, 4: lambda a, b, c, d: a}[n_params]
+    xs = _inputs(spec, n, seed)
+    assert_raises(
+        ValueError,
+        impl.apply_chunking_to_forward,
+        fn,
+        spec.chunk_size,
+        spec.chunk_dim,
+        *xs,
+        what=f"forward_fn of {n_params} parameters",
+        call=_call(spec, n),
+    )
+
+
+@requires("apply_chunking_to_forward")
+@given(spec=chunk_specs(allow_zero=False), extra=st.integers(1, 3), seed=seeds())
+def test_unequal_sizes_is_value_error(impl, spec, extra, seed):
+    """With chunking on, inputs of different sizes along ``chunk_dim`` raise ValueError."""
+    other = list(spec.shape)
+    other[spec.chunk_dim] += spec.chunk_size * extra  # still divisible: only the inequality is wrong
+    xs = [
+        make_tensor(spec.shape, seed, device=runtime.device()),
+        make_tensor(tuple(other), seed + 1, device=runtime.device()),
+    ]
+    assert_raises(
+        ValueError,
+        impl.apply_chunking_to_forward,
+        lambda a, b: a,
+        spec.chunk_size,
+        spec.chunk_dim,
+        *xs,
+        what=f"inputs of sizes {spec.size} and {other[spec.chunk_dim]} along dim {spec.chunk_dim}",
+        call=_call(spec, 2),
+    )
+
+
+@requires("apply_chunking_to_forward")
+@given(spec=chunk_specs(allow_zero=False), seed=seeds(), data=st.data())
+def test_non_divisible_size_is_value_error(impl, spec, seed, data):
+    """A size along ``chunk_dim`` that is not a multiple of ``chunk_size`` raises ValueError."""
+    size = spec.size
+    bad = [c for c in range(2, size + 3) if size % c != 0]
+    if not bad:  # size 1 or 2: grow the dim to make room for a non-divisor
+        size += 1
+        bad = [c for c in range(2, size + 3) if size % c != 0]
+    chunk_size = data.draw(st.sampled_from(bad), label="chunk_size")
+    shape = list(spec.shape)
+    shape[spec.chunk_dim] = size
+    x = make_tensor(tuple(shape), seed, device=runtime.device())
+    assert_raises(
+        ValueError,
+        impl.apply_chunking_to_forward,
+        lambda a: a,
+        chunk_size,
+        spec.chunk_dim,
+        x,
+        what=f"size {size} with chunk_size {chunk_size}",
+        call=f"apply_chunking_to_forward(fn, {chunk_size}, {spec.chunk_dim}, tensor of shape {tuple(shape)})",
+    )
+
+
+@requires("apply_chunking_to_forward")
+@given(spec=chunk_specs(), n=n_inputs, seed=seeds())
+def test_matches_reference(impl, spec, n, seed):
+    """Differential: on the same inputs and forward_fn, the output equals the reference's exactly."""
+    fn = forward_fn(n, spec)
+    xs = _inputs(spec, n, seed)
+    out = impl.apply_chunking_to_forward(fn, spec.chunk_size, spec.chunk_dim, *xs)
+    assert_equal(
+        out, ref_chunking(fn, spec.chunk_size, spec.chunk_dim, *xs), what="output vs reference", call=_call(spec, n)
+    )

@@ -1,0 +1,66 @@
+"""The tolerance table: the one place numeric tolerances come from.
+
+Every numeric property compares with :func:`layer_conformance.checks.assert_close`,
+which looks up ``(kind, device type, dtype)`` here.  The numbers are measured by
+``python bench/measure_tolerances.py`` (its output, the machine and the method
+are in ``docs/tolerances.md``): for each kind and dtype it records the largest
+error seen over many random draws, and the table holds that error times a
+safety factor of 4, rounded up to one significant digit.  A tolerance is never
+widened to make an implementation pass; a kind that needs more room gets a new,
+measured row.
+
+Kinds
+-----
+exact      bit-for-bit: copies, index selection, masks
+matmul     the same product computed by different kernels or blockings
+           (Conv1D against nn.Linear, chunked against unchunked)
+reduction  the same sums in a different order on tensors of at most a few
+           hundred elements (gradients through chunking, pruned vs masked)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["TABLE", "Tol", "tolerance"]
+
+
+@dataclass(frozen=True)
+class Tol:
+    atol: float
+    rtol: float
+
+    def __str__(self) -> str:
+        return f"atol={self.atol:g}, rtol={self.rtol:g}"
+
+
+EXACT = Tol(0.0, 0.0)
+
+# (device type, dtype) -> kind -> Tol.  Measured; see docs/tolerances.md.
+TABLE: dict[tuple[str, torch.dtype], dict[str, Tol]] = {
+    ("cpu", torch.float64): {"matmul": Tol(1e-12, 1e-12), "reduction": Tol(1e-12, 1e-12)},
+    ("cpu", torch.float32): {"matmul": Tol(4e-6, 4e-6), "reduction": Tol(4e-6, 4e-6)},
+    ("cpu", torch.float16): {"matmul": Tol(4e-3, 4e-3), "reduction": Tol(4e-3, 4e-3)},
+    ("cpu", torch.bfloat16): {"matmul": Tol(3e-2, 3e-2), "reduction": Tol(3e-2, 3e-2)},
+    ("cuda", torch.float64): {"matmul": Tol(1e-12, 1e-12), "reduction": Tol(1e-12, 1e-12)},
+    ("cuda", torch.float32): {"matmul": Tol(4e-6, 4e-6), "reduction": Tol(4e-6, 4e-6)},
+    ("cuda", torch.float16): {"matmul": Tol(4e-3, 4e-3), "reduction": Tol(4e-3, 4e-3)},
+    ("cuda", torch.bfloat16): {"matmul": Tol(3e-2, 3e-2), "reduction": Tol(3e-2, 3e-2)},
+}
+
+
+def tolerance(kind: str, dtype: torch.dtype, device: str | torch.device = "cpu") -> Tol:
+    """The tolerance of ``kind`` for ``dtype`` on ``device``; ``exact`` is always zero."""
+    if kind == "exact":
+        return EXACT
+    device_type = torch.device(device).type
+    try:
+        row = TABLE[(device_type, dtype)]
+    except KeyError:
+        raise KeyError(f"no measured tolerances for {dtype} on {device_type}") from None
+    try:
+        return row[kind]
+    except KeyError:
+        raise KeyError(f"no measured tolerance of kind {kind!r} for {dtype} on {device_type}") from None

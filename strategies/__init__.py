@@ -1,0 +1,41 @@
+"""Hypothesis strategies for the conformance properties.
+
+Small and composable: structure first (sizes, counts), contents last, so that
+failures shrink to small readable examples.  Tensors are built from drawn
+seeds, never from torch's global RNG.
+"""
+
+from .chunking import ChunkSpec, chunk_specs, divisors
+from .core import (
+    FLOAT_DTYPES,
+    LOW_PRECISION,
+    dtypes,
+    generator,
+    leading_dims,
+    make_tensor,
+    seeds,
+    shapes,
+    sizes,
+    tensors,
+)
+from .pruning import HeadSet, head_sets, index_kinds, prune_indices
+
+__all__ = [
+    "FLOAT_DTYPES",
+    "LOW_PRECISION",
+    "ChunkSpec",
+    "HeadSet",
+    "chunk_specs",
+    "divisors",
+    "dtypes",
+    "generator",
+    "head_sets",
+    "index_kinds",
+    "leading_dims",
+    "make_tensor",
+    "prune_indices",
+    "seeds",
+    "shapes",
+    "sizes",
+    "tensors",
+]

@@ -1,0 +1,118 @@
+"""Core strategies: dtypes, shapes, seeds and tensors.
+
+Every tensor is built from a seed drawn by Hypothesis (``torch.Generator``
+seeded from :func:`seeds`), never from torch's global RNG, so a failing example
+replays exactly and shrinks towards seed 0 and small shapes.
+"""
+
+from __future__ import annotations
+
+import torch
+from hypothesis import strategies as st
+
+__all__ = [
+    "FLOAT_DTYPES",
+    "LOW_PRECISION",
+    "dtypes",
+    "generator",
+    "leading_dims",
+    "make_tensor",
+    "seeds",
+    "shapes",
+    "sizes",
+    "tensors",
+]
+
+#: The floating dtypes the suite knows, most precise first.
+FLOAT_DTYPES = (torch.float64, torch.float32, torch.bfloat16, torch.float16)
+LOW_PRECISION = (torch.float16, torch.bfloat16)
+
+
+def dtypes(*, allow_half: bool = False, allow_float64: bool = False) -> st.SearchStrategy[torch.dtype]:
+    """float32, plus float64 and/or the half-precision types when the property allows them.
+
+    float32 comes first, so failures shrink to it.
+    """
+    options = [torch.float32]
+    if allow_float64:
+        options.append(torch.float64)
+    if allow_half:
+        options.extend(LOW_PRECISION)
+    return st.sampled_from(options)
+
+
+def seeds() -> st.SearchStrategy[int]:
+    """A seed for ``torch.Generator``; shrinks towards 0."""
+    return st.integers(min_value=0, max_value=2**31 - 1)
+
+
+def generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+def sizes(min_value: int = 1, max_value: int = 4) -> st.SearchStrategy[int]:
+    """One dimension size (small by default: the properties hold for any size)."""
+    return st.integers(min_value=min_value, max_value=max_value)
+
+
+def shapes(
+    *, min_rank: int = 1, max_rank: int = 5, min_side: int = 1, max_side: int = 4, max_numel: int = 256
+) -> st.SearchStrategy[tuple[int, ...]]:
+    """Tensor shapes of rank ``min_rank..max_rank`` with small sides and bounded element count."""
+    return (
+        st.lists(sizes(min_side, max_side), min_size=min_rank, max_size=max_rank)
+        .map(tuple)
+        .filter(lambda s: _numel(s) <= max_numel)
+    )
+
+
+def leading_dims(*, max_rank: int = 4, max_side: int = 3) -> st.SearchStrategy[tuple[int, ...]]:
+    """Leading (batch-like) dimensions in front of a feature dimension: rank 0..max_rank."""
+    return shapes(min_rank=0, max_rank=max_rank, max_side=max_side, max_numel=64)
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def make_tensor(
+    shape: tuple[int, ...],
+    seed: int,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device = "cpu",
+    *,
+    scale: float = 1.0,
+    requires_grad: bool = False,
+) -> torch.Tensor:
+    """Standard normal values (times ``scale``) from ``seed``, drawn in float32 then cast.
+
+    Drawing in float32 whatever the dtype makes the same seed give the same
+    values in every dtype, up to rounding.
+    """
+    values = torch.randn(shape, generator=generator(seed), dtype=torch.float32) * scale
+    out = values.to(device=device, dtype=dtype)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+@st.composite
+def tensors(
+    draw: st.DrawFn,
+    shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None = None,
+    dtype: torch.dtype | st.SearchStrategy[torch.dtype] = torch.float32,
+    *,
+    scale: float = 1.0,
+) -> torch.Tensor:
+    """A tensor of the given (or drawn) shape and dtype, filled from a drawn seed."""
+    if shape is None:
+        shape = shapes()
+    if isinstance(shape, st.SearchStrategy):
+        shape = draw(shape)
+    if isinstance(dtype, st.SearchStrategy):
+        dtype = draw(dtype)
+    seed = draw(seeds())
+    return make_tensor(shape, seed, dtype, scale=scale)

@@ -1,0 +1,81 @@
+"""Every property can fail: the suite, run on the broken implementations in ``tests/broken``.
+
+One in-process pytest session runs every property against every broken
+implementation at once (each exposes only the names around its bug, so the rest
+is skipped at collection).  Then both directions are checked:
+
+* each broken implementation fails every property it lists in ``KILLED_BY``;
+* each property of the suite fails for at least one broken implementation.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+import tests.broken
+
+CONFORMANCE = Path(__file__).resolve().parent.parent / "conformance"
+BROKEN = sorted(m.name for m in pkgutil.iter_modules(tests.broken.__path__))
+
+
+def _function_key(nodeid: str) -> str:
+    """``<file>::<test function>`` of a node id (parameters dropped)."""
+    path, _, name = nodeid.partition("::")
+    function = re.sub(r"\[.*\]$", "", name)
+    return f"{Path(path).name}::{function}"
+
+
+class _Reports:
+    """A plugin object collecting the inner session's test reports."""
+
+    def __init__(self) -> None:
+        self.reports: list[pytest.TestReport] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.reports.append(report)
+
+
+def run_suite(*args: str) -> list[pytest.TestReport]:
+    """Run the conformance suite in-process with extra arguments; return its test reports."""
+    collector = _Reports()
+    pytest.main([str(CONFORMANCE), "-p", "no:cacheprovider", "-q", "--no-header", *args], plugins=[collector])
+    return collector.reports
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> dict[str, dict[str, set[str]]]:
+    """impl name -> property key -> outcomes of its calls ('passed', 'failed', 'skipped')."""
+    reports = run_suite("--hypothesis-profile=selftest", *[f"--impl=tests.broken.{name}" for name in BROKEN])
+    result: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for report in reports:
+        if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+            continue
+        impl = dict(report.user_properties).get("impl")
+        assert impl is not None, f"{report.nodeid} carries no impl user property"
+        result[impl][_function_key(report.nodeid)].add(report.outcome)
+    return result
+
+
+@pytest.mark.parametrize("name", BROKEN)
+def test_broken_implementation_is_killed(outcomes, name):
+    module = importlib.import_module(f"tests.broken.{name}")
+    killed_by = getattr(module, "KILLED_BY", None)
+    assert killed_by, f"tests/broken/{name}.py declares no KILLED_BY"
+    seen = outcomes[f"tests.broken.{name}"]
+    for key in killed_by:
+        assert key in seen, f"{key} did not run for {name} (missing names? typo?); ran: {sorted(seen)}"
+        assert "failed" in seen[key], f"{key} did not catch tests/broken/{name}.py ({module.__doc__.strip()})"
+
+
+def test_every_property_kills_a_broken_implementation(outcomes):
+    properties = {key for per_impl in outcomes.values() for key in per_impl}
+    killed = {key for per_impl in outcomes.values() for key, seen in per_impl.items() if "failed" in seen}
+    assert properties, "the inner session ran no property"
+    survivors = sorted(properties - killed)
+    assert not survivors, f"properties that no broken implementation fails: {survivors}"

@@ -1,0 +1,241 @@
+"""The plugin: implementation selection, missing names, strictness, header, xfails, the guard."""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import textwrap
+
+import pytest
+
+from layer_conformance import impls
+
+PROPS = textwrap.dedent(
+    """
+    import torch
+    from layer_conformance.checks import requires
+
+    @requires("Conv1D")
+    def test_has_conv1d(impl):
+        assert impl.Conv1D is not None
+
+    @requires("apply_chunking_to_forward")
+    def test_needs_chunking(impl):
+        assert impl.apply_chunking_to_forward is not None
+    """
+)
+
+FAKE_IMPL = textwrap.dedent(
+    """
+    __version__ = "9.9"
+    from layer_conformance.reference import Conv1D
+    """
+)
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(test_props=PROPS, myimpl=FAKE_IMPL)
+    pytester.syspathinsert()
+    return pytester
+
+
+def test_default_implementation_is_the_reference(suite):
+    result = suite.runpytest_inprocess("-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_has_conv1d[[]reference[]] PASSED*", "*test_needs_chunking[[]reference[]]*"])
+
+
+def test_missing_name_is_skipped_with_reason(suite):
+    result = suite.runpytest_inprocess("--impl", "myimpl", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*missing: apply_chunking_to_forward in myimpl*"])
+
+
+@pytest.mark.parametrize("flag", ["--strict-missing", "--strict"])
+def test_missing_name_fails_when_strict(suite, flag):
+    result = suite.runpytest_inprocess("--impl", "myimpl", flag)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*missing: apply_chunking_to_forward in myimpl (strict)*"])
+
+
+def test_several_implementations_each_run_every_property(suite):
+    result = suite.runpytest_inprocess("--impl", "reference", "--impl", "myimpl", "-v")
+    result.assert_outcomes(passed=3, skipped=1)
+    result.stdout.fnmatch_lines(["*test_has_conv1d[[]reference[]] PASSED*", "*test_has_conv1d[[]myimpl[]] PASSED*"])
+
+
+def test_environment_variable_selects_implementations(suite, monkeypatch):
+    monkeypatch.setenv("LAYER_CONFORMANCE_IMPL", "myimpl, reference")
+    result = suite.runpytest_inprocess("-v")
+    result.assert_outcomes(passed=3, skipped=1)
+
+
+def test_command_line_wins_over_environment(suite, monkeypatch):
+    monkeypatch.setenv("LAYER_CONFORMANCE_IMPL", "myimpl")
+    result = suite.runpytest_inprocess("--impl", "reference")
+    result.assert_outcomes(passed=2)
+
+
+def test_header_names_each_implementation_origin_version_and_missing_names(suite):
+    result = suite.runpytest_inprocess("--impl", "myimpl", "--impl", "reference")
+    result.stdout.fnmatch_lines(
+        [
+            "layer-conformance: torch *, device cpu*",
+            "  impl myimpl: version 9.9 from *myimpl.py",
+            "    missing (*): apply_chunking_to_forward, *",
+            "  impl reference: version * from *reference*__init__.py",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("no_such_module_xyz", "ERROR: --impl no_such_module_xyz: cannot import 'no_such_module_xyz'*"),
+        ("myimpl:Nope", "ERROR: --impl myimpl:Nope: 'myimpl' has no attribute 'Nope'"),
+        ("textwrap", "ERROR: --impl textwrap: * exposes none of the contract names*"),
+        ("crashing", "ERROR: --impl crashing: importing 'crashing' raised ZeroDivisionError: division by zero"),
+        ("not a module!", "ERROR: --impl not a module!: not a built-in*"),
+    ],
+)
+def test_bad_impl_is_a_one_line_usage_error(suite, spec, message):
+    suite.makepyfile(crashing="1 / 0")
+    result = suite.runpytest_inprocess("--impl", spec)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+    assert len([line for line in result.stderr.lines if line.strip()]) == 1
+
+
+def test_entry_point_names_an_implementation(suite, monkeypatch):
+    ep = md.EntryPoint(name="mine", value="myimpl", group=impls.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(impls, "_entry_point", lambda spec: ep if spec == "mine" else None)
+    result = suite.runpytest_inprocess("--impl", "mine", "-v")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*test_has_conv1d[[]mine[]] PASSED*"])
+
+
+def test_reference_is_registered_as_an_entry_point():
+    names = {ep.name: ep.value for ep in md.entry_points(group=impls.ENTRY_POINT_GROUP)}
+    assert names.get("reference") == "layer_conformance.reference"
+    assert impls.load_implementation("reference").has("Conv1D")
+
+
+# --------------------------------------------------------------------------- xfails
+
+
+def test_xfails_file_marks_expected_failures_and_stale_ones_fail(suite):
+    suite.makepyfile(
+        test_more="""
+        def test_broken(impl):
+            assert False, "a real bug"
+
+        def test_fixed(impl):
+            pass
+        """
+    )
+    suite.makefile(
+        ".txt",
+        xf="""
+        # comment
+        test_more.py::test_broken[*] | known bug | python -c 'print(1)'
+        test_more.py::test_fixed[myimpl] | was a bug | python -c 'print(2)'
+        test_more.py::test_fixed[*] | only for 1.x | python -c 'print(3)' | 1.*
+        """,
+    )
+    result = suite.runpytest_inprocess("--impl", "myimpl", "--xfails-file", "myimpl=xf.txt", "test_more.py", "-rxX")
+    result.assert_outcomes(xfailed=1, failed=1)
+    result.stdout.fnmatch_lines(["*[[]XPASS(strict)[]] was a bug*", "*XFAIL*test_broken*known bug*repro*"])
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("test_a.py::t | reason only", "ERROR: xf.txt:2: expected '<test pattern> | <reason> | <repro>*"),
+        ("justaname | r | p", "ERROR: xf.txt:2: test pattern 'justaname' must look like '<file>::<test>'"),
+        ("a.py::t |  | p", "ERROR: xf.txt:2: expected*"),
+    ],
+)
+def test_malformed_xfails_file_is_a_one_line_error_naming_file_and_line(suite, content, message):
+    (suite.path / "xf.txt").write_text("# header\n" + content + "\n")
+    result = suite.runpytest_inprocess("--impl", "myimpl", "--xfails-file", "myimpl=xf.txt")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_xfails_file_for_an_unselected_implementation_is_an_error(suite):
+    (suite.path / "xf.txt").write_text("")
+    result = suite.runpytest_inprocess("--xfails-file", "other=xf.txt")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --xfails-file other=xf.txt: no implementation named 'other' is selected"])
+
+
+def test_unreadable_xfails_file_is_an_error(suite):
+    result = suite.runpytest_inprocess("--impl", "myimpl", "--xfails-file", "myimpl=nope.txt")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: nope.txt: cannot read xfails file*"])
+
+
+# --------------------------------------------------------------------------- guard
+
+LEAKY_IMPL = textwrap.dedent(
+    """
+    import torch
+    from layer_conformance.reference import Conv1D as _Conv1D
+
+    class Conv1D(_Conv1D):
+        def __init__(self, nf, nx):
+            super().__init__(nf, nx)
+            torch.set_default_dtype(torch.float64)
+    """
+)
+
+GUARD_PROPS = textwrap.dedent(
+    """
+    import torch
+    from hypothesis import given, strategies as st
+    from layer_conformance.checks import requires
+
+    @requires("Conv1D")
+    @given(st.integers(1, 3))
+    def test_builds_layer(impl, n):
+        impl.Conv1D(n, n)
+
+    def test_dtype_is_restored():
+        assert torch.get_default_dtype() == torch.float32
+
+    @given(st.integers(0, 3))
+    def test_rng_is_seeded_per_example(n):
+        # the guard seeds torch's global RNG identically before every example
+        expected = torch.rand((), generator=torch.Generator().manual_seed(0))
+        assert torch.rand(()) == expected
+    """
+)
+
+
+def test_guard_fails_the_leaking_property_only_and_restores_state(pytester):
+    pytester.makepyfile(test_guard=GUARD_PROPS, leaky=LEAKY_IMPL)
+    pytester.syspathinsert()
+    result = pytester.runpytest_inprocess("--impl", "leaky", "-p", "no:randomly")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*GlobalStateLeak: the example left global state changed: default dtype torch.float64*"]
+    )
+
+
+def test_guard_restores_registries_after_each_example():
+    import torch
+
+    from layer_conformance.guard import example_guard
+
+    class Registry:
+        _global_mapping = {"sdpa": len}
+
+    class Impl:
+        obj = type("NS", (), {"AttentionInterface": Registry})()
+
+    with example_guard(Impl()):
+        Registry._global_mapping["test-key"] = print
+        Registry._global_mapping["sdpa"] = max
+        torch.rand(3)
+    assert Registry._global_mapping == {"sdpa": len}
