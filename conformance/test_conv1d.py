@@ -101,7 +101,7 @@ def test_gradients_equal_linear(impl, lead, nf, nx, dtype, seed):
 
 
 @requires("Conv1D")
-@given(lead=leading_dims(max_rank=3).filter(lambda s: len(s) >= 2), nf=features, nx=features, seed=seeds())
+@given(lead=leading_dims(min_rank=2, max_rank=3), nf=features, nx=features, seed=seeds())
 def test_accepts_non_contiguous_input(impl, lead, nf, nx, seed):
     """Like nn.Linear, Conv1D accepts a non-contiguous input (a view with permuted leading dims)."""
     layer = _conv1d(impl.Conv1D, nf, nx, seed, torch.float32)

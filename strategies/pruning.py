@@ -43,8 +43,9 @@ def head_sets(draw: st.DrawFn, *, max_heads: int = 8, max_head_size: int = 4) ->
     total = draw(st.integers(1, max_heads), label="total_heads")
     head_size = draw(st.integers(1, max_head_size), label="head_size")
     all_heads = list(range(total))
-    # the empty set is the shrink target, so it need not be forced
-    already = draw(st.frozensets(st.sampled_from(all_heads), max_size=total), label="already_pruned")
+    # one flag per head: no uniqueness retries, and it shrinks to the empty set
+    flags = draw(st.lists(st.booleans(), min_size=total, max_size=total), label="already_pruned")
+    already = frozenset(h for h, pruned in zip(all_heads, flags, strict=True) if pruned)
     heads = draw(
         st.one_of(
             st.lists(st.sampled_from(all_heads), max_size=2 * total),  # any, repeats allowed
@@ -64,10 +65,11 @@ index_kinds = ("sorted-unique", "unsorted-unique", "repeated")
 @st.composite
 def prune_indices(draw: st.DrawFn, size: int, kind: str = "sorted-unique") -> torch.Tensor:
     """A LongTensor of indices into a dimension of ``size`` (at least one index)."""
-    if kind == "sorted-unique":
-        chosen = sorted(draw(st.sets(st.integers(0, size - 1), min_size=1, max_size=size)))
-    elif kind == "unsorted-unique":
-        chosen = draw(st.permutations(range(size)))[: draw(st.integers(1, size))]
+    if kind in ("sorted-unique", "unsorted-unique"):
+        count = draw(st.integers(1, size), label="count")
+        chosen = draw(st.permutations(range(size)))[:count]
+        if kind == "sorted-unique":
+            chosen = sorted(chosen)
     elif kind == "repeated":
         chosen = draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=2 * size))
     else:  # pragma: no cover - programming error

@@ -1,0 +1,143 @@
+"""Measure the numeric error of every tolerance kind, per device and dtype.
+
+    python bench/measure_tolerances.py [--device cpu|cuda] [--draws N] [--markdown]
+
+For each kind of :mod:`layer_conformance.tolerances` it computes, over N random
+draws shaped like the properties' own draws, the largest absolute error between
+the two computations the properties compare (an implementation of the kind and
+its comparison point, e.g. Conv1D's addmm and nn.Linear): the absolute error
+where the expected value is below 1 in magnitude, and the relative error where it
+is 1 or more.  The suggested atol and rtol are those errors times 4, rounded up
+to one significant digit, never below 4 ulp of 1.0 in the dtype, so that
+``|actual - expected| <= atol + rtol * |expected|`` holds with room to spare in
+both regimes.  The table in
+``conformance/tolerances.py`` is filled from this output; docs/tolerances.md
+keeps the output and the machine it came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import sys
+from collections.abc import Callable, Iterator
+
+import torch
+
+from layer_conformance.reference import Conv1D
+
+DTYPES = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
+SAFETY = 4.0
+
+Pair = tuple[torch.Tensor, torch.Tensor]
+
+
+def _rand(g: torch.Generator, shape, dtype, device) -> torch.Tensor:
+    return torch.randn(shape, generator=g).to(device=device, dtype=dtype)
+
+
+def _sizes(g: torch.Generator, hi: int, n: int) -> list[int]:
+    return [int(torch.randint(1, hi + 1, (), generator=g)) for _ in range(n)]
+
+
+def matmul_pairs(g: torch.Generator, dtype, device) -> Iterator[Pair]:
+    """Conv1D (addmm over flattened rows) against nn.Linear on the transposed weight."""
+    nf, nx, b1, b2 = _sizes(g, 8, 4)
+    layer = Conv1D(nf, nx)
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(nx, nf, generator=g))
+        layer.bias.copy_(torch.randn(nf, generator=g))
+    layer = layer.to(device=device, dtype=dtype)
+    x = _rand(g, (b1, b2, nx), dtype, device)
+    with torch.no_grad():
+        yield layer(x), torch.nn.functional.linear(x, layer.weight.T, layer.bias)
+        # a pruned-along-outputs layer against the original restricted: smaller matrices, other blocking
+        keep = torch.randperm(nf, generator=g)[: max(1, nf // 2)].to(device)
+        yield (
+            torch.addmm(layer.bias[keep], x.reshape(-1, nx), layer.weight[:, keep]).reshape(b1, b2, -1),
+            layer(x)[..., keep],
+        )
+
+
+def reduction_pairs(g: torch.Generator, dtype, device) -> Iterator[Pair]:
+    """Gradients through Conv1D against nn.Linear's; sums in a different order."""
+    nf, nx, b1, b2 = _sizes(g, 8, 4)
+    w = _rand(g, (nx, nf), dtype, device).requires_grad_(True)
+    b = _rand(g, (nf,), dtype, device).requires_grad_(True)
+    x = _rand(g, (b1, b2, nx), dtype, device).requires_grad_(True)
+    up = _rand(g, (b1, b2, nf), dtype, device)
+    out = torch.addmm(b, x.reshape(-1, nx), w).reshape(b1, b2, nf)
+    gx, gw, gb = torch.autograd.grad(out, (x, w, b), up)
+    x2, w2, b2_ = (t.detach().clone().requires_grad_(True) for t in (x, w, b))
+    gx2, gw2, gb2 = torch.autograd.grad(torch.nn.functional.linear(x2, w2.T, b2_), (x2, w2, b2_), up)
+    yield gx, gx2
+    yield gw, gw2
+    yield gb, gb2
+    # an input-pruned layer on the kept features against the original on zero-filled features
+    with torch.no_grad():
+        keep = torch.randint(0, nx, (max(1, nx // 2),), generator=g).to(device)
+        kept = x.detach()[..., keep]
+        full = torch.zeros_like(x).index_add(-1, keep, kept)
+        yield (
+            torch.addmm(b, kept.reshape(-1, len(keep)), w[keep]).reshape(b1, b2, nf),
+            torch.addmm(b, full.reshape(-1, nx), w).reshape(b1, b2, nf),
+        )
+
+
+KINDS: dict[str, Callable[[torch.Generator, torch.dtype, str], Iterator[Pair]]] = {
+    "matmul": matmul_pairs,
+    "reduction": reduction_pairs,
+}
+
+
+def round_up(x: float) -> float:
+    if x == 0:
+        return 0.0
+    exponent = math.floor(math.log10(x))
+    mantissa = math.ceil(x / 10**exponent)
+    return mantissa * 10.0**exponent
+
+
+def measure(kind: str, dtype: torch.dtype, device: str, draws: int) -> tuple[float, float]:
+    """(largest absolute error where |expected| < 1, largest relative error where |expected| >= 1)."""
+    g = torch.Generator().manual_seed(0)
+    worst_abs = worst_rel = 0.0
+    for _ in range(draws):
+        for actual, expected in KINDS[kind](g, dtype, device):
+            err = (actual.double() - expected.double()).abs().flatten()
+            ref = expected.double().abs().flatten()
+            small, big = ref < 1, ref >= 1
+            if small.any():
+                worst_abs = max(worst_abs, err[small].max().item())
+            if big.any():
+                worst_rel = max(worst_rel, (err[big] / ref[big]).max().item())
+    return worst_abs, worst_rel
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--draws", type=int, default=2000)
+    args = parser.parse_args(argv)
+    print(
+        f"# torch {torch.__version__} on {args.device}: {platform.processor() or platform.machine()}, python {sys.version.split()[0]}"
+    )
+    if args.device.startswith("cuda"):
+        print(f"# {torch.cuda.get_device_name()}")
+    print(f"# {args.draws} draws per kind; suggested = max error x {SAFETY:g}, rounded up, >= 4 ulp(1.0)")
+    print(
+        "| kind | dtype | max abs error (\\|e\\| < 1) | max rel error (\\|e\\| >= 1) | suggested atol | suggested rtol |"
+    )
+    print("|---|---|---|---|---|---|")
+    for kind in KINDS:
+        for dtype in DTYPES:
+            err_abs, err_rel = measure(kind, dtype, args.device, args.draws)
+            floor = 4 * torch.finfo(dtype).eps
+            atol, rtol = (round_up(max(e * SAFETY, floor)) for e in (err_abs, err_rel))
+            print(f"| {kind} | {str(dtype)[6:]} | {err_abs:.3g} | {err_rel:.3g} | {atol:.1g} | {rtol:.1g} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

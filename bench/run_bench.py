@@ -1,0 +1,137 @@
+"""Benchmark the suite: wall time serial and with ``-n 2``, per module, and examples per property.
+
+    python bench/run_bench.py [--impl SPEC] [--profile NAME] [--repeat N] [--output FILE]
+
+Speed is measured here, never in a timed test.  Each configuration runs the
+suite in a fresh ``python -m pytest`` process (interpreter and torch start-up
+included, as a user sees it); the best of ``--repeat`` runs is reported.  The
+per-module and per-property figures come from one serial run with
+``--durations=0 --hypothesis-show-statistics``.  Output is Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 5):
+        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+        raise SystemExit(f"pytest failed with exit code {proc.returncode}: {' '.join(args)}")
+    return elapsed, proc.stdout
+
+
+def summary_line(out: str) -> str:
+    lines = [line.strip("= ") for line in out.splitlines() if re.search(r"\d+ (passed|failed|skipped)", line)]
+    return lines[-1] if lines else "?"
+
+
+def best_of(n: int, args: list[str]) -> tuple[float, str]:
+    runs = [run(args) for _ in range(n)]
+    return min(runs, key=lambda r: r[0])
+
+
+STAT_TEST = re.compile(r"^(\S+::\S+):$")
+STAT_PHASE = re.compile(r"- during (\w+) phase \(([\d.]+) seconds\)")
+STAT_COUNT = re.compile(r"- (\d+) passing examples?, (\d+) failing examples?, (\d+) invalid examples?")
+DURATION = re.compile(r"^([\d.]+)s (call|setup|teardown)\s+(\S+)")
+
+
+def parse_statistics(out: str) -> dict[str, dict[str, float]]:
+    stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    current = None
+    phase = None
+    for raw in out.splitlines():
+        line = raw.strip()
+        if m := STAT_TEST.match(line):
+            current = m.group(1)
+        elif current and (m := STAT_PHASE.search(line)):
+            phase = m.group(1)
+            stats[current]["seconds"] += float(m.group(2))
+        elif current and phase and (m := STAT_COUNT.search(line)):
+            stats[current]["examples"] += int(m.group(1)) + int(m.group(2))
+            stats[current]["invalid"] += int(m.group(3))
+    return stats
+
+
+def parse_durations(out: str) -> dict[str, float]:
+    per_module: dict[str, float] = defaultdict(float)
+    for line in out.splitlines():
+        if m := DURATION.match(line.strip()):
+            per_module[m.group(3).split("::")[0]] += float(m.group(1))
+    return per_module
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--impl", action="append", default=[])
+    parser.add_argument("--profile", default=None, help="Hypothesis profile (default: the plugin's default)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--output", type=Path, default=None, help="also write the Markdown here")
+    args = parser.parse_args(argv)
+    common = [f"--impl={i}" for i in args.impl] + ([f"--hypothesis-profile={args.profile}"] if args.profile else [])
+
+    lines: list[str] = []
+    emit = lines.append
+    import torch
+
+    emit(
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores; Python {sys.version.split()[0]}; torch {torch.__version__}"
+    )
+    emit(f"Command: `python bench/run_bench.py {' '.join(argv if argv is not None else sys.argv[1:])}`".rstrip())
+    emit(f"Implementations: {', '.join(args.impl) or 'reference (default)'}; profile: {args.profile or 'default'}")
+    emit("")
+    serial_t, serial_out = best_of(args.repeat, ["-q", *common])
+    para_t, para_out = best_of(args.repeat, ["-q", "-n", "2", *common])
+    emit(f"| run | wall time (s), best of {args.repeat} | result |")
+    emit("|---|---|---|")
+    emit(f"| serial | {serial_t:.1f} | {summary_line(serial_out)} |")
+    emit(f"| `-n 2` | {para_t:.1f} | {summary_line(para_out)} |")
+    emit(f"| speed-up | {serial_t / para_t:.2f}x | |")
+    emit("")
+
+    _, detail = run(["-q", "--durations=0", "--hypothesis-show-statistics", *common])
+    per_module = parse_durations(detail)
+    emit("| module | test time (s), serial |")
+    emit("|---|---|")
+    for module, seconds in sorted(per_module.items(), key=lambda kv: -kv[1]):
+        emit(f"| {module} | {seconds:.2f} |")
+    emit(f"| total (tests only, no start-up) | {sum(per_module.values()):.2f} |")
+    emit("")
+
+    stats = parse_statistics(detail)
+    emit("| property | examples | invalid | Hypothesis time (s) | examples/s |")
+    emit("|---|---|---|---|---|")
+    for test, s in sorted(stats.items()):
+        rate = s["examples"] / s["seconds"] if s["seconds"] else float("inf")
+        emit(
+            f"| {test.split('/')[-1]} | {int(s['examples'])} | {int(s['invalid'])} | {s['seconds']:.2f} | {rate:.0f} |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    if args.output:
+        args.output.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
