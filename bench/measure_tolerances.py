@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-from layer_conformance.reference import Conv1D
+from layer_conformance.reference import Conv1D, eager_attention_forward, sdpa_attention_forward
+from layer_conformance.strategies.attention import MASK_STYLES, AttentionCase, attention_module
 
 DTYPES = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
 SAFETY = 4.0
@@ -85,9 +86,67 @@ def reduction_pairs(g: torch.Generator, dtype, device) -> Iterator[Pair]:
         )
 
 
+def _attention_case(g: torch.Generator) -> AttentionCase:
+    batch, kv_heads, groups = _sizes(g, 2, 2) + _sizes(g, 3, 1)
+    q_len, kv_len, head_dim = _sizes(g, 6, 2) + _sizes(g, 8, 1)
+    style = MASK_STYLES[int(torch.randint(0, len(MASK_STYLES), (), generator=g))]
+    scaling = [head_dim**-0.5, 0.25, 1.0, 1.7][int(torch.randint(0, 4, (), generator=g))]
+    seed, mask_seed = (int(torch.randint(0, 2**31 - 1, (), generator=g)) for _ in range(2))
+    return AttentionCase(batch, kv_heads, groups, q_len, kv_len, head_dim, seed, style, mask_seed, scaling)
+
+
+def _attend(fn, case: AttentionCase, q, k, v, dtype, device):
+    sdpa = fn is sdpa_attention_forward
+    module = attention_module(case.groups, is_causal=(case.mask_style == "causal") if sdpa else None)
+    if sdpa and case.mask_style == "boolean":
+        mask = case.keep(device)
+    elif sdpa and case.mask_style == "causal":
+        mask = None
+    else:
+        mask = case.bias(dtype, device)
+    return fn(module, q, k, v, mask, scaling=case.scaling)[0]
+
+
+def _attended(out: torch.Tensor, case: AttentionCase, device) -> torch.Tensor:
+    rows = case.attended_rows(device).squeeze(1)[:, :, None].expand(case.batch, case.q_len, case.heads)
+    return out[rows]
+
+
+def attention_pairs(g: torch.Generator, dtype, device, *, grads: bool = False) -> Iterator[Pair]:
+    """eager against sdpa in the same dtype: outputs (rows attending some key), or q/k/v gradients."""
+    case = _attention_case(g)
+    q, k, v = case.qkv(dtype, device, requires_grad=True)
+    q2, k2, v2 = (t.detach().clone().requires_grad_(True) for t in (q, k, v))
+    out_e = _attended(_attend(eager_attention_forward, case, q, k, v, dtype, device), case, device)
+    out_s = _attended(_attend(sdpa_attention_forward, case, q2, k2, v2, dtype, device), case, device)
+    if not grads:
+        yield out_e.detach(), out_s.detach()
+        return
+    up = torch.ones_like(out_e)
+    yield from zip(torch.autograd.grad(out_e, (q, k, v), up), torch.autograd.grad(out_s, (q2, k2, v2), up), strict=True)
+
+
+def attention_fp64_pairs(g: torch.Generator, dtype, device) -> Iterator[Pair]:
+    """eager and sdpa in ``dtype`` against the float64 definition."""
+    case = _attention_case(g)
+    q, k, v = case.qkv(dtype, device)
+    qd, kd, vd = (t.double() for t in (q, k, v))
+    kd, vd = kd.repeat_interleave(case.groups, 1), vd.repeat_interleave(case.groups, 1)
+    scores = qd @ kd.transpose(-2, -1) * case.scaling
+    bias = case.bias(torch.float64, device)
+    expected = ((scores if bias is None else scores + bias).softmax(-1) @ vd).transpose(1, 2)
+    expected = _attended(expected, case, device)
+    with torch.no_grad():
+        for fn in (eager_attention_forward, sdpa_attention_forward):
+            yield _attended(_attend(fn, case, q, k, v, dtype, device), case, device), expected
+
+
 KINDS: dict[str, Callable[[torch.Generator, torch.dtype, str], Iterator[Pair]]] = {
     "matmul": matmul_pairs,
     "reduction": reduction_pairs,
+    "attention": attention_pairs,
+    "attention_grad": lambda g, dtype, device: attention_pairs(g, dtype, device, grads=True),
+    "attention_fp64": attention_fp64_pairs,
 }
 
 
@@ -105,6 +164,8 @@ def measure(kind: str, dtype: torch.dtype, device: str, draws: int) -> tuple[flo
     worst_abs = worst_rel = 0.0
     for _ in range(draws):
         for actual, expected in KINDS[kind](g, dtype, device):
+            if actual.numel() == 0:
+                continue
             err = (actual.double() - expected.double()).abs().flatten()
             ref = expected.double().abs().flatten()
             small, big = ref < 1, ref >= 1
@@ -119,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--draws", type=int, default=2000)
+    parser.add_argument("--python", action="store_true", help="also print the rows as a Python literal")
     args = parser.parse_args(argv)
+    literal: dict[str, list[str]] = {}
     print(
         f"# torch {torch.__version__} on {args.device}: {platform.processor() or platform.machine()}, python {sys.version.split()[0]}"
     )
@@ -136,6 +199,14 @@ def main(argv: list[str] | None = None) -> int:
             floor = 4 * torch.finfo(dtype).eps
             atol, rtol = (round_up(max(e * SAFETY, floor)) for e in (err_abs, err_rel))
             print(f"| {kind} | {str(dtype)[6:]} | {err_abs:.3g} | {err_rel:.3g} | {atol:.1g} | {rtol:.1g} |")
+            literal.setdefault(str(dtype), []).append(f'        "{kind}": Tol({atol:.1g}, {rtol:.1g}),')
+    if args.python:
+        print("{")
+        for dtype, rows in literal.items():
+            print(f"    {dtype}: {{")
+            print("\n".join(rows))
+            print("    },")
+        print("}")
     return 0
 
 

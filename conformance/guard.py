@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["GlobalStateLeak", "example_guard", "guarded", "registry_snapshots"]
+__all__ = ["GlobalStateLeak", "example_guard", "guarded", "registry_snapshots", "restore_snapshots"]
 
 #: Seed of torch's global RNG at the start of every example.
 EXAMPLE_SEED = 0
@@ -60,10 +60,12 @@ def registry_snapshots(impl: Any) -> list[tuple[MutableMapping[Any, Any], dict[A
     return [(mapping, dict(mapping)) for mapping in _global_dicts(impl)]
 
 
-def _restore_mapping(mapping: MutableMapping[Any, Any], saved: dict[Any, Any]) -> None:
-    if dict(mapping) != saved or list(mapping) != list(saved):
-        mapping.clear()
-        mapping.update(saved)
+def restore_snapshots(snapshots: list[tuple[MutableMapping[Any, Any], dict[Any, Any]]]) -> None:
+    """Put every snapshotted mapping back as it was (same entries, same order)."""
+    for mapping, saved in snapshots:
+        if dict(mapping) != saved or list(mapping) != list(saved):
+            mapping.clear()
+            mapping.update(saved)
 
 
 @contextlib.contextmanager
@@ -92,8 +94,7 @@ def example_guard(impl: Any = None) -> Iterator[None]:
         torch.random.set_rng_state(cpu_rng)
         if cuda_rng is not None:
             torch.cuda.set_rng_state_all(cuda_rng)
-        for mapping, saved in registries:
-            _restore_mapping(mapping, saved)
+        restore_snapshots(registries)
     if leaked:
         raise GlobalStateLeak("the example left global state changed: " + "; ".join(leaked))
 

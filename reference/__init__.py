@@ -5,6 +5,21 @@ behaviour, importing nothing from transformers.  ``pytest --impl reference``
 (the default) runs every property against it.
 """
 
+from .attention import AttentionInterface, eager_attention_forward, sdpa_attention_forward
+from .masks import (
+    AttentionMaskInterface,
+    and_masks,
+    bidirectional_mask_function,
+    causal_mask_function,
+    chunked_causal_mask_function,
+    chunked_overlay,
+    eager_mask,
+    or_masks,
+    padding_mask_function,
+    sdpa_mask,
+    sliding_window_causal_mask_function,
+    sliding_window_overlay,
+)
 from .pytorch_utils import (
     Conv1D,
     apply_chunking_to_forward,
@@ -15,10 +30,25 @@ from .pytorch_utils import (
 )
 
 __all__ = [
+    "AttentionInterface",
+    "AttentionMaskInterface",
     "Conv1D",
+    "and_masks",
     "apply_chunking_to_forward",
+    "bidirectional_mask_function",
+    "causal_mask_function",
+    "chunked_causal_mask_function",
+    "chunked_overlay",
+    "eager_attention_forward",
+    "eager_mask",
     "find_pruneable_heads_and_indices",
+    "or_masks",
+    "padding_mask_function",
     "prune_conv1d_layer",
     "prune_layer",
     "prune_linear_layer",
+    "sdpa_attention_forward",
+    "sdpa_mask",
+    "sliding_window_causal_mask_function",
+    "sliding_window_overlay",
 ]

@@ -5,6 +5,7 @@ failures shrink to small readable examples.  Tensors are built from drawn
 seeds, never from torch's global RNG.
 """
 
+from .attention import MASK_STYLES, AttentionCase, attention_cases, attention_module
 from .chunking import ChunkSpec, chunk_specs, divisors
 from .core import (
     FLOAT_DTYPES,
@@ -18,9 +19,21 @@ from .core import (
     sizes,
     tensors,
 )
+from .masks import MASK_KINDS, Geometry, MaskSpec, geometries, grid, mask_specs, truth_table
 from .pruning import HeadSet, head_sets, index_kinds, prune_indices
 
 __all__ = [
+    "MASK_KINDS",
+    "MASK_STYLES",
+    "AttentionCase",
+    "Geometry",
+    "MaskSpec",
+    "attention_cases",
+    "attention_module",
+    "geometries",
+    "grid",
+    "mask_specs",
+    "truth_table",
     "FLOAT_DTYPES",
     "LOW_PRECISION",
     "ChunkSpec",

@@ -1,0 +1,382 @@
+"""Mask functions, their algebra, and the mask builders sdpa_mask and eager_mask.
+
+A mask function is a callable ``(batch_idx, head_idx, q_idx, kv_idx) -> bool``
+that also works on broadcast index tensors; True means "attend".  Every
+property compares with a brute-force truth table computed from the documented
+definition in plain Python (:class:`layer_conformance.strategies.MaskSpec`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+from hypothesis import example, given, note
+from hypothesis import strategies as st
+
+from layer_conformance import reference, runtime
+from layer_conformance.checks import assert_close, assert_equal, assert_raises, requires
+from layer_conformance.strategies import (
+    MASK_KINDS,
+    Geometry,
+    MaskSpec,
+    attention_module,
+    geometries,
+    grid,
+    make_tensor,
+    mask_specs,
+    seeds,
+    truth_table,
+)
+
+KINDS = [pytest.param(kind, marks=requires(name), id=kind) for kind, name in MASK_KINDS.items()]
+
+lengths = st.integers(1, 6)
+offsets = st.integers(0, 6)
+
+
+def available(impl, kinds=tuple(MASK_KINDS)) -> list[str]:
+    """The mask kinds whose function the implementation has (4.57.x lacks the bidirectional one)."""
+    return [k for k in kinds if impl.has(MASK_KINDS[k])]
+
+
+def evaluate(fn, batch, heads, q_len, kv_len, q_offset=0, kv_offset=0) -> torch.Tensor:
+    """A mask function on broadcast index tensors, expanded to [B, H, Q, KV] (on the CPU)."""
+    out = torch.as_tensor(fn(*grid(batch, heads, q_len, kv_len, q_offset, kv_offset, device=runtime.device())))
+    return out.expand(batch, heads, q_len, kv_len).cpu()
+
+
+# --------------------------------------------------------------------------- mask functions
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@given(
+    data=st.data(),
+    batch=st.integers(1, 3),
+    heads=st.integers(1, 2),
+    q_len=lengths,
+    kv_len=lengths,
+    q_offset=offsets,
+    kv_offset=offsets,
+)
+def test_mask_function_truth_table(impl, kind, data, batch, heads, q_len, kv_len, q_offset, kv_offset):
+    """Each mask function, evaluated on broadcast index tensors (with offsets), gives a bool tensor equal to
+    its definition at every point: causal ``kv <= q``; bidirectional always; sliding window overlay
+    ``kv > q - w`` (and causal); chunked ``(kv - lp[b]) // c == (q - lp[b]) // c`` (and causal); padding
+    ``padding_mask[b, kv]``."""
+    spec = data.draw(mask_specs(batch=batch, kv_end=kv_offset + kv_len, kinds=[kind]), label="spec")
+    out = evaluate(spec.build(impl, runtime.device()), batch, heads, q_len, kv_len, q_offset, kv_offset)
+    call = f"{spec.call()} on a [{batch}, {heads}, {q_len}, {kv_len}] grid, q_offset={q_offset}, kv_offset={kv_offset}"
+    assert_equal(out.dtype, torch.bool, what="mask dtype", call=call)
+    expected = truth_table(spec.truth, batch, heads, q_len, kv_len, q_offset, kv_offset)
+    assert_equal(out, expected, what="mask values", call=call)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@given(data=st.data(), batch=st.integers(1, 2), q_len=st.integers(1, 4), kv_len=st.integers(1, 4), q_offset=offsets)
+def test_point_evaluation_agrees_with_broadcast_evaluation(impl, kind, data, batch, q_len, kv_len, q_offset):
+    """A mask function used with index tensors equals evaluating it point by point (0-d index tensors)."""
+    spec = data.draw(mask_specs(batch=batch, kv_end=kv_len, kinds=[kind]), label="spec")
+    fn = spec.build(impl, runtime.device())
+    broadcast = evaluate(fn, batch, 1, q_len, kv_len, q_offset)
+    dev = runtime.device()
+    points = torch.tensor(
+        [
+            [
+                [
+                    bool(
+                        fn(
+                            torch.tensor(b, device=dev),
+                            torch.tensor(0, device=dev),
+                            torch.tensor(q_offset + i, device=dev),
+                            torch.tensor(j, device=dev),
+                        )
+                    )
+                    for j in range(kv_len)
+                ]
+                for i in range(q_len)
+            ]
+            for b in range(batch)
+        ]
+    ).unsqueeze(1)
+    assert_equal(broadcast, points, what="broadcast vs point-by-point", call=f"{spec.call()}, q_offset={q_offset}")
+
+
+def _specs(data, impl, batch, kv_end, max_size=4):
+    kinds = available(impl)
+    return data.draw(st.lists(mask_specs(batch=batch, kv_end=kv_end, kinds=kinds), max_size=max_size), label="specs")
+
+
+@requires("and_masks", "or_masks", "causal_mask_function")
+@given(data=st.data(), batch=st.integers(1, 2), q_len=lengths, kv_len=lengths, q_offset=offsets)
+def test_and_or_masks_are_the_logical_and_or_of_truth_tables(impl, data, batch, q_len, kv_len, q_offset):
+    """``and_masks(*fns)`` / ``or_masks(*fns)`` over any number of mask functions (none included) equal the
+    elementwise and / or of their truth tables; the and of nothing is all True, the or of nothing all False."""
+    specs = _specs(data, impl, batch, kv_len)
+    fns = [s.build(impl, runtime.device()) for s in specs]
+    shape = (batch, 1, q_len, kv_len)
+    expected_and = torch.ones(shape, dtype=torch.bool)
+    expected_or = torch.zeros(shape, dtype=torch.bool)
+    for s in specs:
+        t = truth_table(s.truth, batch, 1, q_len, kv_len, q_offset)
+        expected_and &= t
+        expected_or |= t
+    calls = ", ".join(s.call() for s in specs)
+    assert_equal(
+        evaluate(impl.and_masks(*fns), *shape, q_offset), expected_and, what="and_masks", call=f"and_masks({calls})"
+    )
+    assert_equal(
+        evaluate(impl.or_masks(*fns), *shape, q_offset), expected_or, what="or_masks", call=f"or_masks({calls})"
+    )
+
+
+def negate(fn):
+    """The explicit negation helper of the algebra (not part of the contract)."""
+    return lambda b, h, q, kv: ~torch.as_tensor(fn(b, h, q, kv))
+
+
+@requires("and_masks", "or_masks", "causal_mask_function")
+@given(data=st.data(), batch=st.integers(1, 2), q_len=lengths, kv_len=lengths, q_offset=offsets)
+def test_mask_algebra_laws(impl, data, batch, q_len, kv_len, q_offset):
+    """and/or are commutative and associative, ``and_masks(f)`` and ``or_masks(f)`` equal ``f``, the empty
+    and/or are the identities (``and_masks(and_masks(), f) == f``, ``or_masks(or_masks(), f) == f``), and De
+    Morgan holds: ``not and(f, g) == or(not f, not g)``."""
+    f, g, h = (
+        s.build(impl, runtime.device())
+        for s in data.draw(
+            st.lists(mask_specs(batch=batch, kv_end=kv_len, kinds=available(impl)), min_size=3, max_size=3),
+            label="f, g, h",
+        )
+    )
+    shape = (batch, 1, q_len, kv_len)
+
+    def ev(fn):
+        return evaluate(fn, *shape, q_offset)
+
+    AND, OR = impl.and_masks, impl.or_masks
+    laws = {
+        "and commutative": (AND(f, g), AND(g, f)),
+        "or commutative": (OR(f, g), OR(g, f)),
+        "and associative": (AND(AND(f, g), h), AND(f, AND(g, h))),
+        "or associative": (OR(OR(f, g), h), OR(f, OR(g, h))),
+        "and of one": (AND(f), f),
+        "or of one": (OR(f), f),
+        "empty and is the identity of and": (AND(AND(), f), f),
+        "empty or is the identity of or": (OR(OR(), f), f),
+        "De Morgan (and)": (negate(AND(f, g)), OR(negate(f), negate(g))),
+        "De Morgan (or)": (negate(OR(f, g)), AND(negate(f), negate(g))),
+    }
+    for law, (lhs, rhs) in laws.items():
+        assert_equal(ev(lhs), ev(rhs), what=law, call=f"mask functions on a {list(shape)} grid, q_offset={q_offset}")
+
+
+@requires("and_masks", "or_masks", "causal_mask_function")
+@given(which=st.sampled_from(["and_masks", "or_masks"]), bad=st.sampled_from([3, None, "causal", torch.ones(1)]))
+def test_non_callable_argument_is_an_error(impl, which, bad):
+    """``and_masks`` / ``or_masks`` reject an argument that is not callable when they are built."""
+    assert_raises(
+        (TypeError, ValueError, RuntimeError),
+        getattr(impl, which),
+        impl.causal_mask_function,
+        bad,
+        what=f"{which} with a {type(bad).__name__} argument",
+        call=f"{which}(causal_mask_function, {bad!r})",
+    )
+
+
+# --------------------------------------------------------------------------- builders
+
+CAUSAL_FAMILY = ("causal", "sliding_window_causal", "chunked_causal")
+
+
+def expected_mask(spec: MaskSpec, geo: Geometry) -> torch.Tensor:
+    """[B, 1, Q, KV]: the mask function and the 2-D padding mask at absolute positions."""
+
+    def truth(b, h, q, kv):
+        return spec.truth(b, h, q, kv) and geo.padding(b, kv)
+
+    return truth_table(truth, geo.batch, 1, geo.q_length, geo.kv_length, geo.q_offset, geo.kv_offset)
+
+
+def sdpa_is_causal_mask(geo: Geometry) -> torch.Tensor:
+    """What sdpa computes with ``attn_mask=None``: upper-left causal for several queries, all keys for one."""
+    full = torch.ones(geo.q_length, geo.kv_length, dtype=torch.bool)
+    return (full if geo.q_length == 1 else full.tril()).expand(geo.batch, 1, geo.q_length, geo.kv_length)
+
+
+def left_padding(geo: Geometry) -> tuple[int, ...]:
+    """Leading masked tokens per row of the 2-D mask, as models compute them for chunked attention."""
+    if geo.attention_mask is None:
+        return (0,) * geo.batch
+    return tuple(next((i for i, x in enumerate(row) if x), len(row)) for row in geo.attention_mask)
+
+
+def builder_spec(data, impl, geo: Geometry, kinds, *, realistic: bool = True) -> tuple[Geometry, MaskSpec, dict]:
+    """A mask spec for a builder call, the geometry adjusted to it, and the extra kwargs a model passes
+    with it (``local_size``).  Realistic calls keep the window's past tokens in the key window and take
+    the chunks' left padding from the 2-D mask."""
+    spec = data.draw(mask_specs(batch=geo.batch, kv_end=geo.kv_end, kinds=available(impl, kinds)), label="spec")
+    extra = {}
+    if spec.kind == "sliding_window_causal":
+        extra["local_size"] = spec.window
+    elif spec.kind == "chunked_causal":
+        extra["local_size"] = spec.chunk
+    if realistic and spec.kind.startswith(("sliding", "chunked")):
+        geo = geo.keeping_window(spec.window or spec.chunk)
+    if realistic and spec.kind.startswith("chunked"):
+        spec = dataclasses.replace(spec, left_padding=left_padding(geo))
+    if spec.kind == "padding" and len(spec.padding[0]) < geo.kv_end:  # the window grew: pad with True
+        spec = dataclasses.replace(spec, padding=tuple(r + (True,) * (geo.kv_end - len(r)) for r in spec.padding))
+    return geo, spec, extra
+
+
+@requires("sdpa_mask", "causal_mask_function")
+@given(geo=geometries(realistic=False), data=st.data())
+def test_sdpa_mask_equals_truth_table(impl, geo, data):
+    """Without the causal skip, ``sdpa_mask`` returns a bool tensor [batch, 1, q_length, kv_length] whose
+    entry [b, 0, i, j] is the mask function at (b, 0, q_offset + i, kv_offset + j) and the 2-D padding mask
+    at absolute key position kv_offset + j (False beyond its length)."""
+    geo, spec, extra = builder_spec(data, impl, geo, tuple(MASK_KINDS), realistic=False)
+    device = runtime.device()
+    am = geo.attention_mask_tensor(device)
+    out = impl.sdpa_mask(
+        **geo.kwargs(),
+        mask_function=spec.build(impl, device),
+        attention_mask=am,
+        allow_is_causal_skip=False,
+        device=device,
+        **extra,
+    )
+    call = geo.call("sdpa_mask", spec.call(), allow_is_causal_skip=False)
+    assert out is not None, f"returned None, but allow_is_causal_skip=False [{call}]"
+    assert_equal(tuple(out.shape), (geo.batch, 1, geo.q_length, geo.kv_length), what="mask shape", call=call)
+    assert_equal(out.dtype, torch.bool, what="mask dtype", call=call)
+    assert_equal(out.cpu(), expected_mask(spec, geo), what="mask values", call=call)
+
+
+PHASES = ["prefill", "decode"]
+
+#: Pinned by an explicit example: one token at position 0 (a one-token prompt) into a cache of 4 slots,
+#: the 2-D mask covering the one token seen.  A None mask here would let sdpa attend the empty slots.
+STATIC_PREFILL_ONE_TOKEN = (Geometry(1, 1, 4, 0, 0, ((True,),)), MaskSpec("causal"), {})
+
+
+def draw_case(data, impl, phase: str, kinds) -> tuple[Geometry, MaskSpec, dict] | None:
+    """A builder call for ``phase`` (decode: one query; prefill: several), or the pinned case when ``data``
+    is None (None for the prefill phase, which the pinned case does not belong to)."""
+    if data is None:
+        return STATIC_PREFILL_ONE_TOKEN if phase == "decode" else None
+    q_lengths = st.just(1) if phase == "decode" else st.integers(2, 6)
+    geo = data.draw(geometries(q_lengths=q_lengths), label="geometry")
+    return builder_spec(data, impl, geo, kinds)
+
+
+@requires("sdpa_mask", "causal_mask_function")
+@pytest.mark.parametrize("phase", PHASES)
+@given(data=st.data())
+@example(data=None)  # STATIC_PREFILL_ONE_TOKEN
+def test_sdpa_mask_returns_none_only_when_sdpa_is_causal_computes_the_mask(impl, phase, data):
+    """With ``allow_is_causal_skip`` (and ``local_size`` for windowed masks), as models call it for causal,
+    sliding-window and chunked masks, ``sdpa_mask`` may return None only when sdpa's own handling of a
+    missing mask -- causal aligned to the upper left for several queries, every key for a single query --
+    computes exactly the mask; otherwise it returns the mask.  Calls follow the callers' invariants (see
+    :func:`layer_conformance.strategies.geometries`); ``decode`` is one query, ``prefill`` several."""
+    case = draw_case(data, impl, phase, CAUSAL_FAMILY)
+    if case is None:
+        return
+    geo, spec, extra = case
+    device = runtime.device()
+    out = impl.sdpa_mask(
+        **geo.kwargs(),
+        mask_function=spec.build(impl, device),
+        attention_mask=geo.attention_mask_tensor(device),
+        allow_is_causal_skip=True,
+        device=device,
+        **extra,
+    )
+    call = geo.call("sdpa_mask", spec.call(), allow_is_causal_skip=True, **extra)
+    expected = expected_mask(spec, geo)
+    if out is None:
+        assert_equal(
+            sdpa_is_causal_mask(geo), expected, what="mask sdpa computes for None vs the requested mask", call=call
+        )
+    else:
+        assert_equal(out.cpu(), expected, what="mask values", call=call)
+
+
+@requires("eager_mask", "causal_mask_function")
+@given(
+    geo=geometries(realistic=False),
+    dtype=st.sampled_from([torch.float32, torch.float16, torch.bfloat16, torch.float64]),
+    data=st.data(),
+)
+def test_eager_mask_is_the_mask_as_zero_and_dtype_min(impl, geo, dtype, data):
+    """``eager_mask`` is the mask as a float tensor of the requested dtype: 0 where attended and
+    ``torch.finfo(dtype).min`` (not -inf) where masked."""
+    geo, spec, _ = builder_spec(data, impl, geo, tuple(MASK_KINDS), realistic=False)
+    device = runtime.device()
+    out = impl.eager_mask(
+        **geo.kwargs(),
+        mask_function=spec.build(impl, device),
+        attention_mask=geo.attention_mask_tensor(device),
+        dtype=dtype,
+        device=device,
+    )
+    call = geo.call("eager_mask", spec.call(), dtype=dtype)
+    assert_equal(out.dtype, dtype, what="eager mask dtype", call=call)
+    expected = torch.where(expected_mask(spec, geo), torch.zeros((), dtype=dtype), torch.finfo(dtype).min)
+    assert_equal(out.cpu(), expected, what="eager mask values", call=call)
+
+
+def materialize(mask: torch.Tensor | None, geo: Geometry) -> torch.Tensor:
+    return sdpa_is_causal_mask(geo) if mask is None else mask.cpu()
+
+
+@requires("sdpa_mask", "eager_mask", "causal_mask_function")
+@given(geo=geometries(), data=st.data())
+def test_mask_builders_match_reference(impl, geo, data):
+    """Differential: sdpa_mask (None read as sdpa's is_causal) and eager_mask equal the reference's."""
+    geo, spec, extra = builder_spec(data, impl, geo, tuple(MASK_KINDS))
+    device = runtime.device()
+    kwargs = dict(**geo.kwargs(), attention_mask=geo.attention_mask_tensor(device), device=device)
+    skip = spec.kind in CAUSAL_FAMILY
+    out = impl.sdpa_mask(mask_function=spec.build(impl, device), allow_is_causal_skip=skip, **kwargs, **extra)
+    ref = reference.sdpa_mask(mask_function=spec.build(reference, device), allow_is_causal_skip=skip, **kwargs)
+    call = geo.call("sdpa_mask", spec.call(), allow_is_causal_skip=skip, **extra)
+    assert_equal(materialize(out, geo), materialize(ref, geo), what="sdpa_mask vs reference", call=call)
+    out = impl.eager_mask(mask_function=spec.build(impl, device), **kwargs)
+    ref = reference.eager_mask(mask_function=spec.build(reference, device), **kwargs)
+    assert_equal(out.cpu(), ref.cpu(), what="eager_mask vs reference", call=geo.call("eager_mask", spec.call()))
+
+
+@requires("sdpa_mask", "eager_mask", "sdpa_attention_forward", "eager_attention_forward", "causal_mask_function")
+@pytest.mark.parametrize("phase", PHASES)
+@given(data=st.data(), seed=seeds(), groups=st.integers(1, 2))
+@example(data=None, seed=0, groups=1)  # STATIC_PREFILL_ONE_TOKEN
+def test_end_to_end_sdpa_path_equals_eager_path(impl, phase, data, seed, groups):
+    """For every mask function, attention with ``sdpa_mask`` through ``sdpa_attention_forward`` equals
+    attention with ``eager_mask`` through ``eager_attention_forward`` (a decoder module, ``is_causal``
+    True), on the query rows that attend at least one key; masks are built as models build them (the
+    causal skip allowed for the causal family)."""
+    case = draw_case(data, impl, phase, tuple(MASK_KINDS))
+    if case is None:
+        return
+    geo, spec, extra = case
+    device = runtime.device()
+    skip = spec.kind in CAUSAL_FAMILY
+    kwargs = dict(**geo.kwargs(), attention_mask=geo.attention_mask_tensor(device), device=device)
+    sdpa_m = impl.sdpa_mask(mask_function=spec.build(impl, device), allow_is_causal_skip=skip, **kwargs, **extra)
+    eager_m = impl.eager_mask(mask_function=spec.build(impl, device), dtype=torch.float32, **kwargs)
+    heads, d = 2 * groups, 4
+    q = make_tensor((geo.batch, heads, geo.q_length, d), seed, device=device)
+    k = make_tensor((geo.batch, 2, geo.kv_length, d), seed + 1, device=device)
+    v = make_tensor((geo.batch, 2, geo.kv_length, d), seed + 2, device=device)
+    module = attention_module(groups, is_causal=True)
+    out_s, _ = impl.sdpa_attention_forward(module, q, k, v, sdpa_m, scaling=d**-0.5)
+    out_e, _ = impl.eager_attention_forward(module, q, k, v, eager_m, scaling=d**-0.5)
+    rows = expected_mask(spec, geo).any(-1).squeeze(1)  # [b, q]
+    rows = rows[:, :, None].expand(geo.batch, geo.q_length, heads).to(device)
+    note(f"sdpa_mask returned {'None' if sdpa_m is None else 'a mask'}")
+    call = geo.call("sdpa_mask", spec.call(), allow_is_causal_skip=skip, **extra) + " -> sdpa vs eager_mask -> eager"
+    assert_close(out_s[rows], out_e[rows], kind="attention", what="sdpa path vs eager path", call=call)

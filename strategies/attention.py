@@ -1,0 +1,120 @@
+"""Strategies for attention calls: shapes (grouped-query included), inputs, masks, scaling."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from hypothesis import strategies as st
+from torch import nn
+
+from .core import make_tensor, seeds
+
+__all__ = ["MASK_STYLES", "AttentionCase", "attention_cases", "attention_module"]
+
+#: How a case masks the keys: none at all, causal (upper-left), additive floats, booleans.
+MASK_STYLES = ("none", "causal", "additive", "boolean")
+
+
+def attention_module(groups: int = 1, *, is_causal: bool | None = None, training: bool = False) -> nn.Module:
+    """The ``module`` argument of an attention function: carries ``num_key_value_groups`` (and ``is_causal``)."""
+    module = nn.Module()
+    module.num_key_value_groups = groups
+    if is_causal is not None:
+        module.is_causal = is_causal
+    module.train(training)
+    return module
+
+
+@dataclass(frozen=True)
+class AttentionCase:
+    """One attention call: sizes, a seed for q/k/v, the mask style and its seed, the scaling."""
+
+    batch: int
+    kv_heads: int
+    groups: int
+    q_len: int
+    kv_len: int
+    head_dim: int
+    seed: int
+    mask_style: str
+    mask_seed: int
+    scaling: float
+    #: when True, a query whose drawn keys are all masked attends its first key instead
+    no_empty_rows: bool = False
+
+    @property
+    def heads(self) -> int:
+        return self.kv_heads * self.groups
+
+    def qkv(self, dtype: torch.dtype, device, *, requires_grad: bool = False) -> tuple[torch.Tensor, ...]:
+        q = make_tensor((self.batch, self.heads, self.q_len, self.head_dim), self.seed, dtype, device)
+        k = make_tensor((self.batch, self.kv_heads, self.kv_len, self.head_dim), self.seed + 1, dtype, device)
+        v = make_tensor((self.batch, self.kv_heads, self.kv_len, self.head_dim), self.seed + 2, dtype, device)
+        if requires_grad:
+            for t in (q, k, v):
+                t.requires_grad_(True)
+        return q, k, v
+
+    def keep(self, device) -> torch.Tensor | None:
+        """Boolean ``[batch, 1, q_len, kv_len]``: which keys each query attends (None: all, no mask)."""
+        if self.mask_style == "none":
+            return None
+        if self.mask_style == "causal":
+            # what sdpa does with no mask: causal aligned to the upper left, but a single query sees every key
+            causal = torch.ones(self.q_len, self.kv_len, dtype=torch.bool, device=device)
+            if self.q_len > 1:
+                causal = causal.tril()
+            return causal.expand(self.batch, 1, self.q_len, self.kv_len)
+        g = torch.Generator().manual_seed(self.mask_seed)
+        keep = torch.rand(self.batch, 1, self.q_len, self.kv_len, generator=g) < 0.7
+        if self.no_empty_rows:
+            keep[..., 0] |= ~keep.any(-1)
+        return keep.to(device)
+
+    def bias(self, dtype: torch.dtype, device) -> torch.Tensor | None:
+        """Additive float mask: finite biases where attended, ``finfo(dtype).min`` where masked."""
+        keep = self.keep(device)
+        if keep is None:
+            return None
+        values = make_tensor(tuple(keep.shape), self.mask_seed + 1, dtype, device)
+        if self.mask_style != "additive":
+            values = torch.zeros_like(values)
+        return torch.where(keep, values, torch.finfo(dtype).min)
+
+    def attended_rows(self, device) -> torch.Tensor:
+        """Boolean ``[batch, q_len]``-broadcastable: query rows with at least one attended key."""
+        keep = self.keep(device)
+        if keep is None:
+            return torch.ones(self.batch, 1, self.q_len, dtype=torch.bool, device=device)
+        return keep.any(-1)
+
+    def describe(self) -> str:
+        return (
+            f"batch={self.batch}, heads={self.heads} (kv_heads={self.kv_heads}, groups={self.groups}), "
+            f"q_len={self.q_len}, kv_len={self.kv_len}, head_dim={self.head_dim}, mask={self.mask_style}, "
+            f"scaling={self.scaling:g}"
+        )
+
+
+@st.composite
+def attention_cases(
+    draw: st.DrawFn, *, styles: tuple[str, ...] = MASK_STYLES, max_len: int = 6, max_dim: int = 8
+) -> AttentionCase:
+    """Attention calls: batch 1-2, 1-2 key/value heads times 1-3 groups, lengths 1..max_len (q and kv may
+    differ), head_dim 1..max_dim, a mask style, and a scaling that is usually ``head_dim ** -0.5``."""
+    head_dim = draw(st.integers(1, max_dim), label="head_dim")
+    scaling = draw(st.one_of(st.just(1 / math.sqrt(head_dim)), st.sampled_from([0.25, 1.0, 1.7])), label="scaling")
+    return AttentionCase(
+        batch=draw(st.integers(1, 2), label="batch"),
+        kv_heads=draw(st.integers(1, 2), label="kv_heads"),
+        groups=draw(st.integers(1, 3), label="groups"),
+        q_len=draw(st.integers(1, max_len), label="q_len"),
+        kv_len=draw(st.integers(1, max_len), label="kv_len"),
+        head_dim=head_dim,
+        seed=draw(seeds(), label="seed"),
+        mask_style=draw(st.sampled_from(styles), label="mask_style"),
+        mask_seed=draw(seeds(), label="mask_seed"),
+        scaling=scaling,
+    )
