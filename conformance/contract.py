@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Api", "API", "NAMES", "GROUPS", "by_group"]
+__all__ = ["Api", "API", "HOOKS", "NAMES", "GROUPS", "by_group"]
 
 
 @dataclass(frozen=True)
@@ -291,3 +291,20 @@ for _api in API.values():
 def by_group(group: str) -> tuple[str, ...]:
     """The names of one group of the contract."""
     return GROUPS[group]
+
+
+#: Optional attributes an implementation (or its adapter) may expose to say how it
+#: departs from the canonical forms in ways the documentation allows.  They are not
+#: contract names: an implementation without them gets the default.
+HOOKS: dict[str, str] = {
+    "CHECKPOINTING_CACHE_KWARGS": (
+        "Tuple of the cache keyword arguments GradientCheckpointingLayer sets to None while checkpointing. "
+        "Default: the reference's ('cache', 'past_key_values', 'past_key_value', 'layer_past'); "
+        "transformers 4.57: ('past_key_value', 'past_key_values', 'layer_past'); 5.x: ('cache', 'layer_past')."
+    ),
+    "rope_config": (
+        "Callable turning the suite's canonical RoPE config (layer_conformance.harness.RopeConfig) into the "
+        "config object the implementation's ROPE_INIT_FUNCTIONS and dynamic_rope_update read. Default: the "
+        "canonical config itself."
+    ),
+}

@@ -5,7 +5,8 @@
   is part of the test id.  Default: ``reference``.
 * A contract name an implementation lacks skips the properties that need it with
   ``missing: <name> in <impl>``; under ``--strict-missing`` or pytest's own
-  ``--strict`` (pytest >= 9) it fails them instead.
+  ``--strict`` (pytest >= 9) it fails them instead; ``--deselect-missing`` drops
+  them from the run.
 * ``--xfails-file IMPL=PATH`` adds expected failures for one implementation, on
   top of the bundled ones (see :mod:`layer_conformance.xfails`).
 * ``--device cpu|cuda`` picks the device of every tensor the properties build.
@@ -24,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from . import profiles, runtime
+from . import observations, profiles, runtime
 from .contract import API
 from .guard import example_guard, guarded
 from .impls import Implementation, ImplError, load_implementation
@@ -53,6 +54,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="fail (instead of skip) the properties of contract names an implementation lacks; "
         "pytest's own --strict (pytest >= 9) does the same",
+    )
+    group.addoption(
+        "--deselect-missing",
+        action="store_true",
+        default=False,
+        help="deselect (instead of skip) the properties of contract names an implementation lacks",
     )
     group.addoption(
         "--xfails-file",
@@ -84,6 +91,10 @@ def strict_missing(config: pytest.Config) -> bool:
         return bool(config.getini("strict"))  # pytest >= 9: --strict / strict = true
     except ValueError:  # pragma: no cover - pytest < 9 has no such ini option
         return False
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    observations.reset()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -149,6 +160,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "impl" in metafunc.fixturenames:
         impls = selected_implementations(metafunc.config)
+        if metafunc.config.getoption("deselect_missing") and not strict_missing(metafunc.config):
+            # not even collected: cheaper than deselecting (parameter-level requirements are left to
+            # pytest_collection_modifyitems)
+            needed = [n for mark in metafunc.definition.iter_markers("requires") for n in mark.args]
+            impls = [i for i in impls if all(i.has(n) for n in needed)]
         metafunc.parametrize("impl", impls, ids=[i.name for i in impls])
 
 
@@ -188,6 +204,11 @@ def missing_reason(item: pytest.Item) -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     xfails = config.stash[_XFAILS]
     strict = strict_missing(config)
+    if config.getoption("deselect_missing") and not strict:
+        deselected = [item for item in items if missing_reason(item) is not None]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if missing_reason(item) is None]
     for item in items:
         fn = getattr(item, "obj", None)
         handle = getattr(fn, "hypothesis", None)
@@ -223,3 +244,13 @@ def _guard_plain_tests(pyfuncitem: pytest.Function) -> Any:
         return (yield)  # guarded per example through inner_test
     with example_guard(pyfuncitem.funcargs.get("impl")):
         return (yield)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    seen = observations.observed()
+    if not seen:
+        return
+    terminalreporter.section("layer-conformance: observed behaviours")
+    for impl, per in sorted(seen.items()):
+        for what, outcomes in sorted(per.items()):
+            terminalreporter.line(f"{impl}: {what}: {'; '.join(outcomes)}")

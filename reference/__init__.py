@@ -6,6 +6,7 @@ behaviour, importing nothing from transformers.  ``pytest --impl reference``
 """
 
 from .attention import AttentionInterface, eager_attention_forward, sdpa_attention_forward
+from .layers import CHECKPOINTING_CACHE_KWARGS, GradientCheckpointingLayer
 from .masks import (
     AttentionMaskInterface,
     and_masks,
@@ -30,6 +31,8 @@ from .pytorch_utils import (
 )
 
 __all__ = [
+    "CHECKPOINTING_CACHE_KWARGS",
+    "GradientCheckpointingLayer",
     "AttentionInterface",
     "AttentionMaskInterface",
     "Conv1D",

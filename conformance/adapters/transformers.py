@@ -75,6 +75,10 @@ def namespace(transformers: Any) -> types.SimpleNamespace:
         default = llama.LlamaRotaryEmbedding.compute_default_rope_parameters
         found["ROPE_INIT_FUNCTIONS"] = {"default": default, **found["ROPE_INIT_FUNCTIONS"]}
 
+    # the cache keywords GradientCheckpointingLayer clears while checkpointing (renamed in 5.x)
+    found["CHECKPOINTING_CACHE_KWARGS"] = (
+        ("past_key_value", "past_key_values", "layer_past") if major == "4" else ("cache", "layer_past")
+    )
     ns = types.SimpleNamespace(**found)
     ns.__version__ = version
     ns.transformers_major = major
