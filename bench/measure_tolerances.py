@@ -141,13 +141,100 @@ def attention_fp64_pairs(g: torch.Generator, dtype, device) -> Iterator[Pair]:
             yield _attended(_attend(fn, case, q, k, v, dtype, device), case, device), expected
 
 
+def _rope_configs(g: torch.Generator, dtype, n: int = 1):
+    """Canonical RoPE configs drawn by the suite's own strategy, seeded from ``g``."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from layer_conformance.strategies.rope import rope_configs
+
+    seed = int(torch.randint(0, 2**31 - 1, (), generator=g))
+    found = []
+
+    @settings(max_examples=n, database=None, derandomize=False, suppress_health_check=list(HealthCheck), deadline=None)
+    @given(st.random_module(), rope_configs())
+    def collect(_, config):
+        found.append(config)
+
+    import random
+
+    random.seed(seed)
+    collect()
+    return found
+
+
+def rope_init_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[Pair]:
+    """Reference init functions (float32) against the float64 formulas of the properties."""
+    from layer_conformance.harness import RopeConfig  # noqa: F401
+    from layer_conformance.reference.rope import ROPE_INIT_FUNCTIONS
+    from layer_conformance.test_rope import formula
+
+    for config in _rope_configs(g, dtype, n):
+        max_pos = config.max_position_embeddings
+        seq_len = (
+            int(torch.randint(1, 3 * max_pos + 1, (), generator=g))
+            if config.rope_type in ("dynamic", "longrope")
+            else None
+        )
+        inv_freq, _ = ROPE_INIT_FUNCTIONS[config.rope_type](config.namespace(), device, seq_len)
+        yield inv_freq.double(), torch.tensor(formula(config, seq_len)[0], dtype=torch.float64, device=device)
+
+
+def rope_cos_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[Pair]:
+    """The rotary forward's cos/sin in ``dtype`` against float64 cos/sin of the same frequencies."""
+    from layer_conformance.harness import rotary_module
+    from layer_conformance.impls import load_implementation
+
+    impl = load_implementation("reference")
+    for config in _rope_configs(g, dtype, n):
+        module = rotary_module(impl, config, device)
+        pos = torch.randint(0, 3 * config.max_position_embeddings, (2, 8), generator=g).to(device)
+        cos, sin = module(torch.zeros(1, dtype=dtype, device=device), pos)
+        angles = pos.double()[..., None] * module.inv_freq.double()
+        angles = torch.cat((angles, angles), -1)
+        yield cos.double(), angles.cos() * module.attention_scaling
+        yield sin.double(), angles.sin() * module.attention_scaling
+
+
+def rope_relative_pairs(g: torch.Generator, dtype, device, n: int = 1, *, fp64: bool = False) -> Iterator[Pair]:
+    """q_m . k_n against q_(m+s) . k_(n+s), rotated by the forward's cos/sin (or in float64)."""
+    from layer_conformance.harness import rotary_module
+    from layer_conformance.impls import load_implementation
+    from layer_conformance.test_rope import rotate
+
+    impl = load_implementation("reference")
+    for config in _rope_configs(g, dtype, n):
+        module = rotary_module(impl, config, device)
+        m, k_pos, s = (int(v) for v in torch.randint(0, 41, (3,), generator=g))
+        s = max(s, 1)
+        pos = torch.tensor([[m, k_pos, m + s, k_pos + s]], device=device)
+        cos, sin = module(torch.zeros(1, device=device), pos)
+        if fp64:
+            angles = pos.double()[0, :, None] * module.inv_freq.double()
+            angles = torch.cat((angles, angles), -1)
+            cos, sin = angles.cos(), angles.sin()
+        else:
+            cos, sin = cos[0].double(), sin[0].double()
+        d = config.rotary_dim
+        q = torch.randn(d, generator=g, dtype=torch.float64).to(device)
+        k = torch.randn(d, generator=g, dtype=torch.float64).to(device)
+        scores = (rotate(q, cos[[0, 2]], sin[[0, 2]]) * rotate(k, cos[[1, 3]], sin[[1, 3]])).sum(-1)
+        yield scores[1:], scores[:1]
+
+
 KINDS: dict[str, Callable[[torch.Generator, torch.dtype, str], Iterator[Pair]]] = {
     "matmul": matmul_pairs,
     "reduction": reduction_pairs,
     "attention": attention_pairs,
     "attention_grad": lambda g, dtype, device: attention_pairs(g, dtype, device, grads=True),
     "attention_fp64": attention_fp64_pairs,
+    "rope_init": rope_init_pairs,
+    "rope_cos": rope_cos_pairs,
+    "rope_relative": rope_relative_pairs,
+    "rope_relative_fp64": lambda g, dtype, device, n=1: rope_relative_pairs(g, dtype, device, n, fp64=True),
 }
+#: kinds whose pair function draws all its configurations in one Hypothesis run (argument n)
+BATCHED = {"rope_init", "rope_cos", "rope_relative", "rope_relative_fp64"}
 
 
 def round_up(x: float) -> float:
@@ -162,8 +249,13 @@ def measure(kind: str, dtype: torch.dtype, device: str, draws: int) -> tuple[flo
     """(largest absolute error where |expected| < 1, largest relative error where |expected| >= 1)."""
     g = torch.Generator().manual_seed(0)
     worst_abs = worst_rel = 0.0
-    for _ in range(draws):
-        for actual, expected in KINDS[kind](g, dtype, device):
+    runs = (
+        [KINDS[kind](g, dtype, device, draws)]
+        if kind in BATCHED
+        else (KINDS[kind](g, dtype, device) for _ in range(draws))
+    )
+    for pairs in runs:
+        for actual, expected in pairs:
             if actual.numel() == 0:
                 continue
             err = (actual.double() - expected.double()).abs().flatten()

@@ -21,6 +21,11 @@ attention  two attention implementations in the same dtype (eager's float32
 attention_grad   the same, for the gradients of query, key and value
 attention_fp64   an attention implementation in its dtype against the
            definition computed in float64
+rope_init  RoPE init functions (float32) against their float64 formulas
+rope_cos   the rotary forward's cos/sin in a dtype against float64 cos/sin of
+           the same frequencies
+rope_relative    rotated q . k at (m, n) against (m + s, n + s), rotated by the
+           forward's float32 cos/sin (``rope_relative_fp64``: rotated in float64)
 """
 
 from __future__ import annotations
@@ -51,6 +56,10 @@ _CPU: dict[torch.dtype, dict[str, Tol]] = {
         "attention": Tol(3e-06, 2e-06),
         "attention_grad": Tol(2e-05, 1e-05),
         "attention_fp64": Tol(3e-06, 2e-06),
+        "rope_init": Tol(3e-07, 9e-16),
+        "rope_cos": Tol(3e-05, 3e-05),
+        "rope_relative": Tol(6e-05, 3e-05),
+        "rope_relative_fp64": Tol(8e-15, 7e-15),
     },
     torch.float32: {
         "matmul": Tol(3e-06, 2e-06),
@@ -58,6 +67,10 @@ _CPU: dict[torch.dtype, dict[str, Tol]] = {
         "attention": Tol(9e-06, 6e-06),
         "attention_grad": Tol(3e-05, 2e-05),
         "attention_fp64": Tol(5e-06, 3e-06),
+        "rope_init": Tol(5e-07, 5e-07),
+        "rope_cos": Tol(2e-05, 2e-05),
+        "rope_relative": Tol(5e-05, 5e-05),
+        "rope_relative_fp64": Tol(5e-07, 5e-07),
     },
     torch.float16: {
         "matmul": Tol(0.004, 0.004),
@@ -65,6 +78,10 @@ _CPU: dict[torch.dtype, dict[str, Tol]] = {
         "attention": Tol(0.03, 0.02),
         "attention_grad": Tol(0.07, 0.05),
         "attention_fp64": Tol(0.03, 0.02),
+        "rope_init": Tol(0.004, 0.004),
+        "rope_cos": Tol(0.004, 0.004),
+        "rope_relative": Tol(0.004, 0.004),
+        "rope_relative_fp64": Tol(0.004, 0.004),
     },
     torch.bfloat16: {
         "matmul": Tol(0.04, 0.04),
@@ -72,6 +89,10 @@ _CPU: dict[torch.dtype, dict[str, Tol]] = {
         "attention": Tol(0.3, 0.3),
         "attention_grad": Tol(0.5, 0.3),
         "attention_fp64": Tol(0.3, 0.3),
+        "rope_init": Tol(0.04, 0.04),
+        "rope_cos": Tol(0.04, 0.04),
+        "rope_relative": Tol(0.04, 0.04),
+        "rope_relative_fp64": Tol(0.04, 0.04),
     },
 }
 # Not yet measured on CUDA: the CPU rows until `bench/measure_tolerances.py --device cuda` fills them.

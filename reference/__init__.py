@@ -29,8 +29,11 @@ from .pytorch_utils import (
     prune_layer,
     prune_linear_layer,
 )
+from .rope import ROPE_INIT_FUNCTIONS, dynamic_rope_update
 
 __all__ = [
+    "ROPE_INIT_FUNCTIONS",
+    "dynamic_rope_update",
     "CHECKPOINTING_CACHE_KWARGS",
     "GradientCheckpointingLayer",
     "AttentionInterface",

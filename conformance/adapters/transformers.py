@@ -50,6 +50,41 @@ def _wrap_mask_builder_4(fn: Any) -> Any:
     return canonical
 
 
+def _rope_config_5(transformers: Any, canonical: Any) -> Any:
+    """5.x: a PreTrainedConfig with everything in ``rope_parameters``."""
+    config = transformers.PreTrainedConfig()
+    config.hidden_size = canonical.hidden_size
+    config.num_attention_heads = canonical.num_attention_heads
+    config.max_position_embeddings = canonical.max_position_embeddings
+    if not canonical.derive_head_dim:
+        config.head_dim = canonical.head_dim
+    if canonical.layer_type:
+        config.layer_types = canonical.layer_types
+    config.rope_parameters = canonical.rope_parameters
+    return config
+
+
+def _rope_config_4(transformers: Any, canonical: Any) -> Any:
+    """4.57: ``rope_theta`` and ``partial_rotary_factor`` on the config, the rest in ``rope_scaling``;
+    longrope also reads ``original_max_position_embeddings`` from the config itself.  4.57 has no
+    RoPE parameters per layer type."""
+    if canonical.layer_type:
+        raise NotImplementedError("transformers 4.57 has no RoPE parameters per layer type")
+    config = transformers.PretrainedConfig()
+    config.hidden_size = canonical.hidden_size
+    config.num_attention_heads = canonical.num_attention_heads
+    config.max_position_embeddings = canonical.max_position_embeddings
+    if not canonical.derive_head_dim:
+        config.head_dim = canonical.head_dim
+    params = dict(canonical.rope_parameters)
+    config.rope_theta = params.pop("rope_theta")
+    config.partial_rotary_factor = params.pop("partial_rotary_factor", 1.0)
+    config.rope_scaling = params
+    if params["rope_type"] == "longrope":
+        config.original_max_position_embeddings = params["original_max_position_embeddings"]
+    return config
+
+
 def namespace(transformers: Any) -> types.SimpleNamespace:
     """The contract names of an imported ``transformers`` package, in canonical form."""
     version = transformers.__version__
@@ -71,9 +106,11 @@ def namespace(transformers: Any) -> types.SimpleNamespace:
             if name in found:
                 found[name] = _wrap_mask_builder_4(found[name])
     if major == "5" and "ROPE_INIT_FUNCTIONS" in found and "default" not in found["ROPE_INIT_FUNCTIONS"]:
-        llama = importlib.import_module("transformers.models.llama.modeling_llama")
-        default = llama.LlamaRotaryEmbedding.compute_default_rope_parameters
+        # GPT-NeoX's default honours partial_rotary_factor (Llama's does not)
+        neox = importlib.import_module("transformers.models.gpt_neox.modeling_gpt_neox")
+        default = neox.GPTNeoXRotaryEmbedding.compute_default_rope_parameters
         found["ROPE_INIT_FUNCTIONS"] = {"default": default, **found["ROPE_INIT_FUNCTIONS"]}
+    found["rope_config"] = functools.partial(_rope_config_5 if major == "5" else _rope_config_4, transformers)
 
     # the cache keywords GradientCheckpointingLayer clears while checkpointing (renamed in 5.x)
     found["CHECKPOINTING_CACHE_KWARGS"] = (

@@ -1,0 +1,377 @@
+"""RoPE: the init functions of ROPE_INIT_FUNCTIONS and dynamic_rope_update.
+
+The rotary module is built by the suite (:func:`layer_conformance.harness.rotary_module`):
+it holds ``inv_freq``, ``original_inv_freq``, ``max_seq_len_cached``,
+``original_max_seq_len``, ``attention_scaling``, ``rope_type`` and the config, is
+initialised with the implementation's init function for the drawn type, and its
+``forward(x, position_ids) -> (cos, sin)`` is decorated with the implementation's
+``dynamic_rope_update``.  Configs are drawn in the canonical form and handed to
+the implementation through its ``rope_config`` hook (transformers: 4.57's
+``rope_scaling`` / 5.x's ``rope_parameters``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+
+import pytest
+import torch
+from hypothesis import example, given, note
+from hypothesis import strategies as st
+
+from layer_conformance import runtime
+from layer_conformance.checks import assert_close, assert_equal, requires
+from layer_conformance.harness import LAYER_TYPES, RopeConfig, impl_rope_config, rotary_module
+from layer_conformance.impls import load_implementation
+from layer_conformance.strategies import make_tensor, seeds
+from layer_conformance.strategies.rope import ROPE_TYPES, position_ids, rope_configs
+
+pytestmark = requires("ROPE_INIT_FUNCTIONS")
+
+TYPES = [pytest.param(t, id=t) for t in ROPE_TYPES]
+STATIC_TYPES = ("default", "linear", "yarn", "llama3")
+REFERENCE = load_implementation("reference")
+
+
+# --------------------------------------------------------------------------- formulas (float64)
+
+
+def formula(config: RopeConfig, seq_len: int | None) -> tuple[list[float], float]:
+    """The documented inverse frequencies and attention scaling, in float64 (plain Python)."""
+    d = config.rotary_dim
+    theta = config.rope_theta
+    p = config.param
+    max_pos = config.max_position_embeddings
+    exps = [2 * i / d for i in range(d // 2)]
+    default = [1 / theta**e for e in exps]
+    kind = config.rope_type
+    if kind == "default":
+        return default, 1.0
+    if kind == "linear":
+        return [f / p("factor") for f in default], 1.0
+    if kind == "dynamic":
+        length = max_pos if seq_len is None else max(seq_len, max_pos)
+        base = theta * (p("factor") * length / max_pos - (p("factor") - 1)) ** (d / (d - 2))
+        return [1 / base**e for e in exps], 1.0
+    if kind == "longrope":
+        original = p("original_max_position_embeddings")
+        factor = max_pos / original
+        scaling = p("attention_factor")
+        if scaling is None:
+            scaling = 1.0 if factor <= 1 else math.sqrt(1 + math.log(factor) / math.log(original))
+        ext = p("long_factor") if seq_len is not None and seq_len > original else p("short_factor")
+        return [1 / (x * theta**e) for x, e in zip(ext, exps, strict=True)], scaling
+    if kind == "llama3":
+        factor, low, high = p("factor"), p("low_freq_factor"), p("high_freq_factor")
+        original = p("original_max_position_embeddings")
+        out = []
+        for f in default:
+            wavelength = 2 * math.pi / f
+            if wavelength < original / high:  # high frequency: kept
+                out.append(f)
+            elif wavelength > original / low:  # low frequency: interpolated by factor
+                out.append(f / factor)
+            else:  # in between: smooth blend
+                smooth = (original / wavelength - low) / (high - low)
+                out.append((1 - smooth) * f / factor + smooth * f)
+        return out, 1.0
+    if kind == "yarn":
+        factor = p("factor")
+        original = p("original_max_position_embeddings")
+
+        def mscale(scale, m=1.0):
+            return 1.0 if scale <= 1 else 0.1 * m * math.log(scale) + 1.0
+
+        scaling = p("attention_factor")
+        if scaling is None:
+            if p("mscale") and p("mscale_all_dim"):
+                scaling = mscale(factor, p("mscale")) / mscale(factor, p("mscale_all_dim"))
+            else:
+                scaling = mscale(factor)
+        fast, slow = p("beta_fast") or 32, p("beta_slow") or 1
+
+        def dim_for(rotations):  # the dim whose wavelength fits `rotations` times in the original context
+            return d * math.log(original / (rotations * 2 * math.pi)) / (2 * math.log(theta))
+
+        lo, hi = dim_for(fast), dim_for(slow)
+        if p("truncate", True):
+            lo, hi = math.floor(lo), math.ceil(hi)
+        lo, hi = max(lo, 0), min(hi, d - 1)
+        if lo == hi:
+            hi += 0.001
+        out = []
+        for i, f in enumerate(default):
+            ramp = min(max((i - lo) / (hi - lo), 0.0), 1.0)  # 0: extrapolate (keep), 1: interpolate
+            out.append(f / factor * ramp + f * (1 - ramp))
+        return out, scaling
+    raise ValueError(kind)  # pragma: no cover
+
+
+def init(impl, config: RopeConfig, seq_len: int | None = None):
+    fn = impl.ROPE_INIT_FUNCTIONS[config.rope_type]
+    cfg = impl_rope_config(impl, config)
+    if seq_len is None:
+        return fn(cfg, runtime.device())
+    return fn(cfg, runtime.device(), seq_len=seq_len)
+
+
+def call_of(config: RopeConfig, seq_len=None) -> str:
+    return f"ROPE_INIT_FUNCTIONS[{config.rope_type!r}](config, seq_len={seq_len}) with {config}"
+
+
+@pytest.mark.parametrize("rope_type", TYPES)
+@given(data=st.data())
+def test_init_function_matches_float64_formula(impl, rope_type, data):
+    """Each init function returns float32 inverse frequencies (``dim // 2`` of them, ``dim = head_dim *
+    partial_rotary_factor``) and the attention scaling of its documented formula: default ``1 / theta **
+    (2i / dim)``; linear divided by factor; dynamic with the base rescaled for the sequence length; yarn's
+    ramp between the beta bounds and mscale; llama3's wavelength bands and smoothing; longrope's short or
+    long factors and attention factor."""
+    if rope_type not in impl.ROPE_INIT_FUNCTIONS:
+        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{rope_type!r}] in {impl.name}")
+    config = data.draw(rope_configs(types=(rope_type,)), label="config")
+    seq_len = None
+    if rope_type in ("dynamic", "longrope"):
+        seq_len = data.draw(st.one_of(st.none(), st.integers(1, 3 * config.max_position_embeddings)), label="seq_len")
+    inv_freq, scaling = init(impl, config, seq_len)
+    expected, expected_scaling = formula(config, seq_len)
+    call = call_of(config, seq_len)
+    assert_equal(inv_freq.dtype, torch.float32, what="inv_freq dtype", call=call)
+    assert_equal(tuple(inv_freq.shape), (config.rotary_dim // 2,), what="inv_freq shape", call=call)
+    assert_close(
+        inv_freq.double().cpu(),
+        torch.tensor(expected, dtype=torch.float64),
+        kind="rope_init",
+        dtype=torch.float32,
+        what="inv_freq vs float64 formula",
+        call=call,
+    )
+    assert math.isclose(float(scaling), expected_scaling, rel_tol=1e-9), (
+        f"attention scaling {float(scaling)!r}, but should be {expected_scaling!r} [{call}]"
+    )
+
+
+@pytest.mark.parametrize("rope_type", TYPES)
+@given(data=st.data())
+def test_init_function_matches_reference(impl, rope_type, data):
+    """Differential: the inverse frequencies and attention scaling equal the reference's."""
+    if rope_type not in impl.ROPE_INIT_FUNCTIONS:
+        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{rope_type!r}] in {impl.name}")
+    config = data.draw(rope_configs(types=(rope_type,)), label="config")
+    seq_len = data.draw(st.one_of(st.none(), st.integers(1, 3 * config.max_position_embeddings)), label="seq_len")
+    inv_freq, scaling = init(impl, config, seq_len)
+    ref, ref_scaling = init(REFERENCE, config, seq_len)
+    call = call_of(config, seq_len)
+    assert_close(inv_freq.cpu(), ref.cpu(), kind="rope_init", what="inv_freq vs reference", call=call)
+    assert math.isclose(float(scaling), float(ref_scaling), rel_tol=1e-9), (
+        f"attention scaling {float(scaling)!r}, reference {float(ref_scaling)!r} [{call}]"
+    )
+
+
+#: Pinned by an explicit example: a YaRN option other than the base factors (truncate=False).
+YARN_WITHOUT_TRUNCATION = RopeConfig(
+    "yarn",
+    10000.0,
+    head_dim=6,
+    max_position_embeddings=4,
+    params=(("factor", 2.0), ("original_max_position_embeddings", 2), ("truncate", False)),
+)
+
+
+@pytest.mark.parametrize("rope_type", TYPES)
+@given(data=st.data(), layer_type=st.sampled_from(LAYER_TYPES))
+@example(data=None, layer_type="full_attention")  # YARN_WITHOUT_TRUNCATION
+def test_parameters_nested_by_layer_type_equal_flat(impl, rope_type, data, layer_type):
+    """When a model gives each layer type its own RoPE (``rope_parameters`` nested by layer type, the
+    config listing ``layer_types``), the init function called with ``layer_type=`` reads every parameter
+    from that layer type's dict: the result equals the flat config's.  (Implementations whose init
+    functions take no ``layer_type`` -- transformers 4.57 -- have no such form.)"""
+    if rope_type not in impl.ROPE_INIT_FUNCTIONS:
+        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{rope_type!r}] in {impl.name}")
+    fn = impl.ROPE_INIT_FUNCTIONS[rope_type]
+    if "layer_type" not in inspect.signature(fn).parameters:
+        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{rope_type!r}] takes no layer_type in {impl.name}")
+    if data is None:
+        if rope_type != "yarn":
+            return
+        config, seq_len = YARN_WITHOUT_TRUNCATION, None
+    else:
+        config = data.draw(rope_configs(types=(rope_type,)), label="config")
+        seq_len = data.draw(st.one_of(st.none(), st.integers(1, 3 * config.max_position_embeddings)), label="seq_len")
+    flat, flat_scaling = init(impl, config, seq_len)
+    nested_config = dataclasses.replace(config, layer_type=layer_type)
+    nested, scaling = fn(
+        impl_rope_config(impl, nested_config), runtime.device(), seq_len=seq_len, layer_type=layer_type
+    )
+    call = f"ROPE_INIT_FUNCTIONS[{rope_type!r}](config nested under {layer_type!r}, seq_len={seq_len}, layer_type={layer_type!r}) with {config}"
+    assert_close(nested.cpu(), flat.cpu(), kind="exact", what="inv_freq nested vs flat", call=call)
+    assert float(scaling) == float(flat_scaling), f"attention scaling {scaling} nested, {flat_scaling} flat [{call}]"
+
+
+# --------------------------------------------------------------------------- the decorator
+
+
+def _positions(length: int, batch: int = 1) -> torch.Tensor:
+    return torch.arange(length, device=runtime.device()).expand(batch, length)
+
+
+def _forward(module, length: int, dtype=torch.float32):
+    x = torch.zeros(1, device=runtime.device(), dtype=dtype)
+    return module(x, _positions(length))
+
+
+@requires("dynamic_rope_update")
+@given(config=rope_configs(types=("dynamic",)), data=st.data())
+def test_dynamic_ntk_grows_and_resets(impl, config, data):
+    """Dynamic NTK, as a state machine over forwards of drawn sequence lengths: a forward longer than
+    ``max_seq_len_cached`` grows it, ``inv_freq`` becoming the init function recomputed at that length;
+    after growth, a forward shorter than the original maximum resets to ``original_inv_freq`` and the
+    original maximum; any other forward (within the cached length, the cached length itself included)
+    leaves ``inv_freq`` untouched, the same buffer.  The state after any sequence of forwards is that of
+    the model."""
+    module = rotary_module(impl, config, runtime.device())
+    original = module.inv_freq.clone()
+    max_pos = config.max_position_embeddings
+    steps = data.draw(
+        st.lists(
+            st.integers(1, 3 * max_pos) | st.sampled_from([max_pos, max_pos + 1, max_pos - 1]), min_size=1, max_size=6
+        ),
+        label="lengths",
+    )
+    cached, expected = max_pos, original
+    for step, length in enumerate(steps):
+        changes = length > cached or (length < max_pos and cached > max_pos)
+        if length > cached:
+            expected, _ = init(impl, config, length)
+            cached = length
+        elif length < max_pos and cached > max_pos:
+            expected, cached = original, max_pos
+        buffer = module.inv_freq.data_ptr()
+        _forward(module, length)
+        call = f"forwards of lengths {steps[: step + 1]} on {config}"
+        assert_equal(int(module.max_seq_len_cached), cached, what="max_seq_len_cached", call=call)
+        assert_close(module.inv_freq.cpu(), expected.cpu(), kind="rope_init", what="inv_freq", call=call)
+        if not changes:
+            assert module.inv_freq.data_ptr() == buffer, (
+                f"inv_freq was recomputed although length {length} neither grows past {cached} nor resets [{call}]"
+            )
+
+
+@requires("dynamic_rope_update")
+@given(config=rope_configs(types=("longrope",)), data=st.data())
+def test_longrope_switches_factors_at_the_original_maximum(impl, config, data):
+    """longrope uses the long factors exactly when the largest position + 1 exceeds
+    ``original_max_position_embeddings`` (the boundary itself is short), the short factors otherwise;
+    switching back and forth is reversible."""
+    module = rotary_module(impl, config, runtime.device())
+    original = config.param("original_max_position_embeddings")
+    short, _ = init(impl, config)
+    long, _ = init(impl, config, original + 1)
+    steps = data.draw(
+        st.lists(
+            st.sampled_from([original, original + 1, 1]) | st.integers(1, 2 * config.max_position_embeddings),
+            min_size=1,
+            max_size=6,
+        ),
+        label="lengths",
+    )
+    for step, length in enumerate(steps):
+        _forward(module, length)
+        expected = long if length > original else short
+        call = f"forwards of lengths {steps[: step + 1]} on {config}"
+        assert_close(module.inv_freq.cpu(), expected.cpu(), kind="rope_init", what="inv_freq", call=call)
+
+
+@requires("dynamic_rope_update")
+@given(config=rope_configs(types=STATIC_TYPES), data=st.data())
+def test_decorator_changes_nothing_for_other_types(impl, config, data):
+    """For default, linear, yarn and llama3, the decorated forward equals the undecorated one and never
+    changes ``inv_freq`` or ``max_seq_len_cached``, whatever the sequence lengths."""
+    module = rotary_module(impl, config, runtime.device())
+    before = module.inv_freq.clone()
+    steps = data.draw(
+        st.lists(st.integers(1, 3 * config.max_position_embeddings), min_size=1, max_size=4), label="lengths"
+    )
+    for length in steps:
+        x = torch.zeros(1, device=runtime.device())
+        cos, sin = module(x, _positions(length))
+        cos_u, sin_u = module.undecorated_forward(x, _positions(length))
+        call = f"forward of length {length} on {config}"
+        assert_equal(cos, cos_u, what="cos vs undecorated", call=call)
+        assert_equal(sin, sin_u, what="sin vs undecorated", call=call)
+        assert_equal(module.inv_freq, before, what="inv_freq", call=call)
+        assert_equal(
+            int(module.max_seq_len_cached), config.max_position_embeddings, what="max_seq_len_cached", call=call
+        )
+
+
+@requires("dynamic_rope_update")
+@given(
+    config=rope_configs(),
+    batch=st.integers(1, 3),
+    length=st.integers(1, 8),
+    dtype=st.sampled_from([torch.float32, torch.float16, torch.bfloat16, torch.float64]),
+    data=st.data(),
+)
+def test_cos_sin_follow_the_definition(impl, config, batch, length, dtype, data):
+    """The forward's cos/sin are ``cos(position * inv_freq)`` and ``sin(...)`` of the current frequencies
+    (repeated twice along the last dim) times ``attention_scaling``: shape [batch, seq, dim], the input's
+    dtype and device; the decorator hands the inputs through unchanged.  Batch rows with different
+    position ids are independent when the frequencies do not depend on the call."""
+    module = rotary_module(impl, config, runtime.device())
+    pos = data.draw(
+        position_ids(batch=batch, length=length, max_position=3 * config.max_position_embeddings), label="position_ids"
+    )
+    pos = pos.to(runtime.device())
+    x = make_tensor((batch, length, config.head_dim), 0, dtype, runtime.device())
+    cos, sin = module(x, pos)
+    call = f"forward(x {dtype}, position_ids {pos.tolist()}) on {config}"
+    assert_equal(tuple(cos.shape), (batch, length, config.rotary_dim), what="cos shape", call=call)
+    assert_equal((cos.dtype, sin.dtype), (dtype, dtype), what="cos/sin dtype", call=call)
+    assert_equal(cos.device, x.device, what="cos device", call=call)
+    angles = pos.double()[..., None] * module.inv_freq.double()
+    angles = torch.cat((angles, angles), dim=-1)
+    scale = float(module.attention_scaling)
+    assert_close(cos.double(), angles.cos() * scale, kind="rope_cos", dtype=dtype, what="cos", call=call)
+    assert_close(sin.double(), angles.sin() * scale, kind="rope_cos", dtype=dtype, what="sin", call=call)
+    if config.rope_type in STATIC_TYPES and batch > 1:
+        for b in range(batch):
+            cos_b, _ = module(x[b : b + 1], pos[b : b + 1])
+            assert_equal(cos_b[0], cos[b], what=f"row {b} alone vs in the batch", call=call)
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotary embedding of x (last dim = rotary dim): x * cos + rotate_half(x) * sin."""
+    half = x.shape[-1] // 2
+    return x * cos + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin
+
+
+@requires("dynamic_rope_update")
+@given(config=rope_configs(), m=st.integers(0, 40), n=st.integers(0, 40), shift=st.integers(1, 40), seed=seeds())
+def test_attention_scores_depend_only_on_relative_position(impl, config, m, n, shift, seed):
+    """With the rotary embedding applied to q and k, ``q_m . k_n`` depends only on ``m - n``: shifting both
+    positions by the same amount keeps the score (float64 rotation from the module's frequencies, and the
+    float32 forward within a measured tolerance)."""
+    module = rotary_module(impl, config, runtime.device())
+    pos = torch.tensor([[m, n, m + shift, n + shift]], device=runtime.device())
+    d = config.rotary_dim
+    q = make_tensor((d,), seed, torch.float64, runtime.device())
+    k = make_tensor((d,), seed + 1, torch.float64, runtime.device())
+    x = torch.zeros(1, device=runtime.device(), dtype=torch.float32)
+    cos, sin = module(x, pos)  # the call sets the frequencies (dynamic types)
+    call = f"positions (m, n)=({m}, {n}) shifted by {shift} on {config}"
+    note(call)
+    angles = pos.double()[0, :, None] * module.inv_freq.double()
+    angles = torch.cat((angles, angles), dim=-1)
+    for label, c, s, kind in (
+        ("float64 rotation", angles.cos(), angles.sin(), "rope_relative_fp64"),
+        ("forward's cos/sin", cos[0].double(), sin[0].double(), "rope_relative"),
+    ):
+        rq = rotate(q, c[[0, 2]], s[[0, 2]])
+        rk = rotate(k, c[[1, 3]], s[[1, 3]])
+        scores = (rq * rk).sum(-1)  # [score(m, n), score(m + shift, n + shift)]
+        assert_close(
+            scores[1:], scores[:1], kind=kind, dtype=torch.float64, what=f"score after shift ({label})", call=call
+        )

@@ -1,0 +1,208 @@
+"""Rotary position embedding: the init functions of each RoPE type and ``dynamic_rope_update``.
+
+An init function maps ``(config, device=None, seq_len=None)`` to ``(inv_freq,
+attention_scaling)``: the inverse frequencies of the rotary dims (``dim =
+int(head_dim * partial_rotary_factor)``, ``dim // 2`` frequencies) in float32,
+and the factor the cos/sin are multiplied by.  ``config`` exposes
+``rope_parameters`` (a dict with ``rope_type``, ``rope_theta`` and the type's
+parameters), ``max_position_embeddings``, and ``head_dim`` or ``hidden_size`` /
+``num_attention_heads``.  When a model gives each layer type its own RoPE,
+``rope_parameters`` maps layer types to such dicts and the init functions take
+``layer_type=`` to pick one: every parameter comes from that dict.
+
+``dynamic_rope_update`` decorates a rotary module's ``forward(x, position_ids)``:
+for ``dynamic`` it grows the frequencies when a longer sequence arrives and
+resets them when a short one follows; for ``longrope`` it switches between the
+short and long factors; other types are left alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+__all__ = ["ROPE_INIT_FUNCTIONS", "dynamic_rope_update"]
+
+
+def _params(config: Any, layer_type: str | None) -> dict[str, Any]:
+    """The RoPE parameters: the flat dict, or the one of ``layer_type`` when they are nested by layer type."""
+    return config.rope_parameters if layer_type is None else config.rope_parameters[layer_type]
+
+
+def _rotary_dim(config: Any, params: dict[str, Any]) -> int:
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    return int(head_dim * params.get("partial_rotary_factor", 1.0))
+
+
+def _exponents(dim: int, device) -> torch.Tensor:
+    """``2i / dim`` for ``i < dim // 2``, in float32."""
+    return torch.arange(0, dim, 2, dtype=torch.int64, device=device).to(torch.float32) / dim
+
+
+def _default(
+    config: Any, device=None, seq_len: int | None = None, layer_type: str | None = None
+) -> tuple[torch.Tensor, float]:
+    """``inv_freq[i] = 1 / theta ** (2i / dim)``."""
+    params = _params(config, layer_type)
+    base = params["rope_theta"]
+    dim = _rotary_dim(config, params)
+    return 1.0 / (base ** _exponents(dim, device)), 1.0
+
+
+def _linear(
+    config: Any, device=None, seq_len: int | None = None, layer_type: str | None = None
+) -> tuple[torch.Tensor, float]:
+    """Position interpolation: the default frequencies divided by ``factor``."""
+    inv_freq, _ = _default(config, device, layer_type=layer_type)
+    return inv_freq / _params(config, layer_type)["factor"], 1.0
+
+
+def _dynamic(
+    config: Any, device=None, seq_len: int | None = None, layer_type: str | None = None
+) -> tuple[torch.Tensor, float]:
+    """Dynamic NTK: the base grows with the sequence length beyond ``max_position_embeddings``.
+
+    ``theta' = theta * (factor * L / max - (factor - 1)) ** (dim / (dim - 2))`` with
+    ``L = max(seq_len, max_position_embeddings)``.
+    """
+    params = _params(config, layer_type)
+    dim = _rotary_dim(config, params)
+    factor = params["factor"]
+    max_pos = config.max_position_embeddings
+    length = max_pos if seq_len is None else max(int(seq_len), max_pos)
+    base = params["rope_theta"] * ((factor * length / max_pos) - (factor - 1)) ** (dim / (dim - 2))
+    return 1.0 / (base ** _exponents(dim, device)), 1.0
+
+
+def _yarn_mscale(scale: float, mscale: float = 1.0) -> float:
+    return 1.0 if scale <= 1 else 0.1 * mscale * math.log(scale) + 1.0
+
+
+def _yarn(
+    config: Any, device=None, seq_len: int | None = None, layer_type: str | None = None
+) -> tuple[torch.Tensor, float]:
+    """YaRN: blend interpolated and extrapolated frequencies along a linear ramp between the dims where
+    ``beta_fast`` and ``beta_slow`` rotations fit in the original context; scale attention by the mscale."""
+    params = _params(config, layer_type)
+    base = params["rope_theta"]
+    dim = _rotary_dim(config, params)
+    original = params.get("original_max_position_embeddings") or config.max_position_embeddings
+    factor = params.get("factor") or config.max_position_embeddings / original
+    attention_factor = params.get("attention_factor")
+    if attention_factor is None:
+        mscale, mscale_all_dim = params.get("mscale"), params.get("mscale_all_dim")
+        if mscale and mscale_all_dim:
+            attention_factor = _yarn_mscale(factor, mscale) / _yarn_mscale(factor, mscale_all_dim)
+        else:
+            attention_factor = _yarn_mscale(factor)
+    beta_fast = params.get("beta_fast") or 32
+    beta_slow = params.get("beta_slow") or 1
+
+    def correction_dim(rotations: float) -> float:
+        return dim * math.log(original / (rotations * 2 * math.pi)) / (2 * math.log(base))
+
+    low, high = correction_dim(beta_fast), correction_dim(beta_slow)
+    if params.get("truncate", True):
+        low, high = math.floor(low), math.ceil(high)
+    low, high = max(low, 0), min(high, dim - 1)
+    if low == high:
+        high += 0.001
+    ramp = ((torch.arange(dim // 2, dtype=torch.float32) - low) / (high - low)).clamp(0, 1).to(device)
+    extrapolation = 1 - ramp  # 1: keep the original frequency, 0: interpolate
+    pos_freqs = base ** _exponents(dim, device)
+    inv_freq = (1.0 / (factor * pos_freqs)) * (1 - extrapolation) + (1.0 / pos_freqs) * extrapolation
+    return inv_freq, float(attention_factor)
+
+
+def _longrope(
+    config: Any, device=None, seq_len: int | None = None, layer_type: str | None = None
+) -> tuple[torch.Tensor, float]:
+    """LongRoPE: per-frequency factors, ``long_factor`` beyond the original context, ``short_factor`` within.
+
+    ``attention_scaling = sqrt(1 + log(factor) / log(original))`` unless given, with ``factor =
+    max_position_embeddings / original`` unless given.
+    """
+    params = _params(config, layer_type)
+    base = params["rope_theta"]
+    dim = _rotary_dim(config, params)
+    original = params["original_max_position_embeddings"]
+    factor = params.get("factor") or config.max_position_embeddings / original
+    attention_factor = params.get("attention_factor")
+    if attention_factor is None:
+        attention_factor = 1.0 if factor <= 1.0 else math.sqrt(1 + math.log(factor) / math.log(original))
+    long = seq_len is not None and int(seq_len) > original
+    ext = torch.tensor(params["long_factor" if long else "short_factor"], dtype=torch.float32, device=device)
+    return 1.0 / (ext * base ** _exponents(dim, device)), float(attention_factor)
+
+
+def _llama3(
+    config: Any, device=None, seq_len: int | None = None, layer_type: str | None = None
+) -> tuple[torch.Tensor, float]:
+    """Llama 3.1: long wavelengths divided by ``factor``, short ones kept, a smooth blend in between."""
+    params = _params(config, layer_type)
+    inv_freq, _ = _default(config, device, layer_type=layer_type)
+    factor, low_ff, high_ff = params["factor"], params["low_freq_factor"], params["high_freq_factor"]
+    original = params["original_max_position_embeddings"]
+    low_wavelen, high_wavelen = original / low_ff, original / high_ff
+    wavelen = 2 * math.pi / inv_freq
+    scaled = torch.where(wavelen > low_wavelen, inv_freq / factor, inv_freq)
+    smooth = (original / wavelen - low_ff) / (high_ff - low_ff)
+    blended = (1 - smooth) * scaled / factor + smooth * scaled
+    medium = (wavelen >= high_wavelen) & (wavelen <= low_wavelen)
+    return torch.where(medium, blended, scaled), 1.0
+
+
+ROPE_INIT_FUNCTIONS: dict[str, Callable[..., tuple[torch.Tensor, float]]] = {
+    "default": _default,
+    "linear": _linear,
+    "dynamic": _dynamic,
+    "yarn": _yarn,
+    "longrope": _longrope,
+    "llama3": _llama3,
+}
+
+
+def _seq_len(position_ids: torch.Tensor) -> int:
+    return int(position_ids.max()) + 1
+
+
+def _dynamic_update(module: Any, position_ids: torch.Tensor, device) -> None:
+    seq_len = _seq_len(position_ids)
+    if seq_len > module.max_seq_len_cached:  # grow
+        inv_freq, module.attention_scaling = ROPE_INIT_FUNCTIONS[module.rope_type](module.config, device, seq_len)
+        module.register_buffer("inv_freq", inv_freq, persistent=False)
+        module.max_seq_len_cached = seq_len
+    elif seq_len < module.original_max_seq_len and module.max_seq_len_cached > module.original_max_seq_len:  # reset
+        module.register_buffer("inv_freq", module.original_inv_freq.to(device), persistent=False)
+        module.max_seq_len_cached = module.original_max_seq_len
+
+
+def _longrope_update(module: Any, position_ids: torch.Tensor, device) -> None:
+    original = module.config.rope_parameters["original_max_position_embeddings"]
+    if _seq_len(position_ids) > original:
+        long_inv_freq = getattr(module, "long_inv_freq", None)
+        if long_inv_freq is None:
+            long_inv_freq, _ = ROPE_INIT_FUNCTIONS["longrope"](module.config, device, original + 1)
+            module.long_inv_freq = long_inv_freq
+        inv_freq = long_inv_freq.to(device)
+    else:
+        inv_freq = module.original_inv_freq.to(device)
+    module.register_buffer("inv_freq", inv_freq, persistent=False)
+
+
+def dynamic_rope_update(rope_forward: Callable[..., Any]) -> Callable[..., Any]:
+    """Update ``self.inv_freq`` before ``rope_forward`` runs, for the dynamic RoPE types."""
+
+    @functools.wraps(rope_forward)
+    def wrapper(self: Any, x: torch.Tensor, position_ids: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+        if "dynamic" in self.rope_type:
+            _dynamic_update(self, position_ids, x.device)
+        elif self.rope_type == "longrope":
+            _longrope_update(self, position_ids, x.device)
+        return rope_forward(self, x, position_ids, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,82 @@
+"""Strategies for RoPE configurations and position ids."""
+
+from __future__ import annotations
+
+import torch
+from hypothesis import strategies as st
+
+__all__ = ["ROPE_TYPES", "position_ids", "rope_configs"]
+
+ROPE_TYPES = ("default", "linear", "dynamic", "yarn", "longrope", "llama3")
+
+
+@st.composite
+def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_positions: int = 48):
+    """A canonical :class:`~layer_conformance.harness.RopeConfig` of one of ``types`` with its parameters.
+
+    The rotary dim (``head_dim * partial_rotary_factor``) is even and at least 2 (4 for ``dynamic``,
+    whose NTK exponent ``dim / (dim - 2)`` needs it); ``original_max_position_embeddings`` never
+    exceeds ``max_position_embeddings``; llama3's high frequency factor exceeds its low one.
+    """
+    from layer_conformance.harness import RopeConfig  # the strategy builds the harness' config
+
+    rope_type = draw(st.sampled_from(types), label="rope_type")
+    min_dim = 4 if rope_type == "dynamic" else 2
+    head_dim = draw(st.sampled_from([d for d in (2, 4, 6, 8, 12, 16) if d >= min_dim]), label="head_dim")
+    factors = [f for f in (1.0, 0.5, 0.25) if int(head_dim * f) % 2 == 0 and int(head_dim * f) >= min_dim]
+    partial = draw(st.sampled_from(factors), label="partial_rotary_factor")
+    rotary_dim = int(head_dim * partial)
+    max_pos = draw(st.integers(4, max_positions), label="max_position_embeddings")
+    params: dict[str, object] = {}
+    if rope_type in ("linear", "dynamic"):
+        params["factor"] = draw(st.sampled_from([1.0, 2.0, 4.0, 1.5, 8.0]), label="factor")
+    elif rope_type == "yarn":
+        params["factor"] = draw(st.sampled_from([1.0, 2.0, 4.0, 8.0, 16.0, 0.5]), label="factor")
+        params["original_max_position_embeddings"] = draw(st.integers(2, max_pos), label="original")
+        for name, options in [
+            ("beta_fast", [32, 16, 64]),
+            ("beta_slow", [1, 2]),
+            ("mscale", [1.0, 0.707]),
+            ("mscale_all_dim", [1.0, 0.707, 0.5]),
+            ("attention_factor", [0.5, 1.0, 1.3]),
+            ("truncate", [True, False]),
+        ]:
+            value = draw(st.one_of(st.none(), st.sampled_from(options)), label=name)
+            if value is not None:
+                params[name] = value
+    elif rope_type == "longrope":
+        params["original_max_position_embeddings"] = draw(st.integers(2, max_pos), label="original")
+        ext = st.lists(st.sampled_from([1.0, 1.25, 2.0, 3.5, 8.0]), min_size=rotary_dim // 2, max_size=rotary_dim // 2)
+        params["short_factor"] = tuple(draw(ext, label="short_factor"))
+        params["long_factor"] = tuple(draw(ext, label="long_factor"))
+        attention = draw(st.one_of(st.none(), st.sampled_from([0.8, 1.2])), label="attention_factor")
+        if attention is not None:
+            params["attention_factor"] = attention
+    elif rope_type == "llama3":
+        params["factor"] = draw(st.sampled_from([2.0, 8.0, 4.0]), label="factor")
+        params["low_freq_factor"] = draw(st.sampled_from([1.0, 2.0]), label="low_freq_factor")
+        params["high_freq_factor"] = draw(st.sampled_from([4.0, 8.0]), label="high_freq_factor")
+        params["original_max_position_embeddings"] = draw(st.sampled_from([16, 64, 1024, 8192]), label="original")
+    return RopeConfig(
+        rope_type=rope_type,
+        rope_theta=draw(st.sampled_from([10000.0, 100.0, 500000.0]), label="rope_theta"),
+        head_dim=head_dim,
+        max_position_embeddings=max_pos,
+        partial_rotary_factor=partial,
+        num_attention_heads=draw(st.integers(1, 3), label="num_attention_heads"),
+        derive_head_dim=draw(st.booleans(), label="derive_head_dim"),
+        params=tuple(sorted(params.items())),
+    )
+
+
+@st.composite
+def position_ids(draw: st.DrawFn, *, batch: int, length: int, max_position: int) -> torch.Tensor:
+    """``[batch, length]`` positions below ``max_position``: consecutive from a drawn start, or any."""
+    rows = []
+    for _ in range(batch):
+        if draw(st.booleans(), label="consecutive"):
+            start = draw(st.integers(0, max(0, max_position - length)))
+            rows.append(list(range(start, start + length)))
+        else:
+            rows.append(draw(st.lists(st.integers(0, max_position - 1), min_size=length, max_size=length)))
+    return torch.tensor(rows, dtype=torch.long)
