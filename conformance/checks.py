@@ -14,6 +14,7 @@ from . import runtime
 from .tolerances import Tol, tolerance
 
 __all__ = [
+    "as_tensor_result",
     "assert_close",
     "assert_equal",
     "assert_raises",
@@ -74,6 +75,15 @@ def assert_close(
         equal_nan=False,
         msg=lambda m: f"{what}: {m}\n  tolerance {tol}{_call_repr(call)}",
     )
+
+
+def as_tensor_result(value: Any, *, what: str, call: str | None = None) -> torch.Tensor:
+    """``value`` if it is a tensor; otherwise a failure saying what was returned instead."""
+    if not isinstance(value, torch.Tensor):
+        raise AssertionError(
+            f"{what}: returned {type(value).__name__} {describe(value)}, but should return a Tensor{_call_repr(call)}"
+        )
+    return value
 
 
 def assert_equal(actual: Any, expected: Any, *, what: str, call: str | None = None) -> None:

@@ -15,12 +15,24 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import signal
+import threading
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 import torch
 
-__all__ = ["GlobalStateLeak", "example_guard", "guarded", "registry_snapshots", "restore_snapshots"]
+__all__ = [
+    "ExampleTimeout",
+    "GlobalStateLeak",
+    "RecordingData",
+    "example_guard",
+    "guarded",
+    "pop_failure",
+    "record_failure",
+    "registry_snapshots",
+    "restore_snapshots",
+]
 
 #: Seed of torch's global RNG at the start of every example.
 EXAMPLE_SEED = 0
@@ -32,6 +44,44 @@ _MAPPING_NAMES = ("ROPE_INIT_FUNCTIONS",)
 
 class GlobalStateLeak(AssertionError):
     """The example left torch's global state changed."""
+
+
+class ExampleTimeout(Exception):
+    """An example ran past the per-example time limit (an implementation that hangs)."""
+
+
+#: Seconds one example may run (``--example-timeout``; 0 disables).  Enforced with SIGALRM, so only on
+#: Unix and in the main thread (pytest-xdist workers run tests there too).
+EXAMPLE_TIMEOUT = 60.0
+
+#: Tests (by function) whose implementation already hung once: later examples of the same test fail at
+#: once, so that Hypothesis' shrinking does not wait out the limit again and again.
+_HUNG: dict[Any, str] = {}
+
+
+def _timeout(message: str) -> None:
+    # one raise site for every timeout, so Hypothesis sees one bug, not a flaky test
+    raise ExampleTimeout(message)
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float, what: str) -> Iterator[None]:
+    """Raise :class:`ExampleTimeout` in the running code after ``seconds`` (no-op where SIGALRM is unusable)."""
+    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        _timeout(f"{what} ran longer than {seconds:g} s: the implementation hangs (--example-timeout)")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _global_dicts(impl: Any) -> list[MutableMapping[Any, Any]]:
@@ -99,15 +149,77 @@ def example_guard(impl: Any = None) -> Iterator[None]:
         raise GlobalStateLeak("the example left global state changed: " + "; ".join(leaked))
 
 
+def _snapshot(value: Any) -> Any:
+    """A copy of the tensors in ``value`` (the test may change them before it fails)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone().requires_grad_(value.requires_grad)
+    if isinstance(value, list):
+        return [_snapshot(v) for v in value]
+    if isinstance(value, tuple) and type(value) is tuple:
+        return tuple(_snapshot(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    return value
+
+
+class RecordingData:
+    """Stands in for Hypothesis' ``st.data()`` object and keeps a copy of every value drawn."""
+
+    def __init__(self, data: Any) -> None:
+        self._data = data
+        self.draws: list[Any] = []
+
+    def draw(self, strategy: Any, label: Any = None) -> Any:
+        value = self._data.draw(strategy, label=label)
+        self.draws.append(_snapshot(value))
+        return value
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+
+#: The last failing example of the running test: (arguments, values drawn from st.data()).
+_LAST_FAILURE: dict[str, Any] | None = None
+
+
+def record_failure(arguments: dict[str, Any], draws: list[Any] | None = None, data: bool = False) -> None:
+    """Keep the arguments of a failing call (plain tests; Hypothesis examples are kept by :func:`guarded`)."""
+    global _LAST_FAILURE
+    _LAST_FAILURE = {"arguments": {k: _snapshot(v) for k, v in arguments.items()}, "draws": draws, "data": data}
+
+
+def pop_failure() -> dict[str, Any] | None:
+    """The arguments and draws of the last failing example since the previous call, raw."""
+    global _LAST_FAILURE
+    failure, _LAST_FAILURE = _LAST_FAILURE, None
+    return failure
+
+
 def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a test function (or a Hypothesis inner test) in :func:`example_guard`."""
+    """Wrap a test function (or a Hypothesis inner test) in :func:`example_guard`, and keep the
+    arguments of a failing example (for the report's repro scripts)."""
     if getattr(fn, "_layer_conformance_guarded", False):
         return fn
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with example_guard(kwargs.get("impl")):
-            return fn(*args, **kwargs)
+        global _LAST_FAILURE
+        arguments = {k: _snapshot(v) for k, v in kwargs.items() if k != "data"}
+        if "data" in kwargs and kwargs["data"] is not None:
+            kwargs["data"] = RecordingData(kwargs["data"])
+        hang_key = (fn, getattr(kwargs.get("impl"), "name", None))
+        try:
+            if hang_key in _HUNG:
+                _timeout(_HUNG[hang_key] + " (an earlier example of this test; not run again)")
+            with example_guard(kwargs.get("impl")), time_limit(EXAMPLE_TIMEOUT, "the example"):
+                return fn(*args, **kwargs)
+        except BaseException as exc:
+            if isinstance(exc, ExampleTimeout):
+                _HUNG.setdefault(hang_key, str(exc).split(" (an earlier")[0])
+            if isinstance(exc, Exception) or type(exc).__name__ == "Failed":
+                draws = kwargs["data"].draws if isinstance(kwargs.get("data"), RecordingData) else None
+                _LAST_FAILURE = {"arguments": arguments, "draws": draws, "data": "data" in kwargs}
+            raise
 
     wrapper._layer_conformance_guarded = True  # type: ignore[attr-defined]
     return wrapper

@@ -56,9 +56,10 @@ class Implementation:
         """Contract names this implementation lacks."""
         return [n for n in NAMES if not self.has(n)]
 
-    def hook(self, name: str, default: Callable[..., Any]) -> Callable[..., Any]:
-        """An optional adapter hook (not a contract name), or ``default``."""
-        return getattr(self.obj, name, None) or default
+    def hook(self, name: str, default: Any = None) -> Any:
+        """An optional hook (see ``layer_conformance.contract.HOOKS``; not a contract name), or ``default``."""
+        value = getattr(self.obj, name, None)
+        return default if value is None else value
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name not in API:

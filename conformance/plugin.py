@@ -1,34 +1,57 @@
 """The pytest plugin (registered through the ``pytest11`` entry point).
 
-* ``--impl SPEC`` (repeatable; or ``LAYER_CONFORMANCE_IMPL=spec1,spec2``) selects
+Selection
+  ``--impl SPEC`` (repeatable; or ``LAYER_CONFORMANCE_IMPL=spec1,spec2``) selects
   the implementations; every property runs once per implementation, whose name
   is part of the test id.  Default: ``reference``.
-* A contract name an implementation lacks skips the properties that need it with
+Missing names
+  A contract name an implementation lacks skips the properties that need it with
   ``missing: <name> in <impl>``; under ``--strict-missing`` or pytest's own
-  ``--strict`` (pytest >= 9) it fails them instead; ``--deselect-missing`` drops
-  them from the run.
-* ``--xfails-file IMPL=PATH`` adds expected failures for one implementation, on
-  top of the bundled ones (see :mod:`layer_conformance.xfails`).
-* ``--device cpu|cuda`` picks the device of every tensor the properties build.
-* Every example runs inside :func:`layer_conformance.guard.example_guard`.
-* Hypothesis profiles ``dev`` (default), ``ci`` (default when ``CI`` is set),
-  ``thorough``, ``gpu`` and ``selftest`` are registered here (see
-  :mod:`layer_conformance.profiles`).
+  ``--strict`` (pytest >= 9) it fails them; ``--deselect-missing`` drops them.
+Expected failures
+  ``--xfails-file IMPL=PATH`` adds expected failures for one implementation on top
+  of the bundled ones (:mod:`layer_conformance.xfails`).  An expected failure that
+  passes is *stale*: reported, and a failure of the run under ``--strict-xfails``,
+  ``--strict`` or when the ``CI`` environment variable is set.
+Devices and dtypes
+  ``--device cpu|cuda`` places every tensor; ``--dtype float32,bfloat16`` limits
+  the dtypes properties draw (a property left with none is skipped).
+Reports and the gate
+  ``--conformance-report DIR`` writes report.json, report.md and repro scripts;
+  ``--baseline report.json`` fails the run on regressions against a saved report
+  (:mod:`layer_conformance.report`).  The terminal summary shows the matrix.
+Every example runs inside :func:`layer_conformance.guard.example_guard`.
+Hypothesis profiles are registered by :mod:`layer_conformance.profiles`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
-from . import observations, profiles, runtime
+from . import guard, observations, profiles, runtime
 from .contract import API
-from .guard import example_guard, guarded
+from .guard import example_guard, guarded, pop_failure, record_failure
 from .impls import Implementation, ImplError, load_implementation
+from .report import (
+    BaselineError,
+    Result,
+    build_report,
+    classify,
+    compact_lines,
+    compare,
+    error_message,
+    load_report,
+    skip_reason_of,
+    write_report,
+)
+from .repro import make_example
 from .xfails import XfailEntry, XfailFileError, bundled_entries, match, read_xfails
 
 ENV_IMPL = "LAYER_CONFORMANCE_IMPL"
@@ -36,10 +59,12 @@ DEFAULT_IMPL = "reference"
 
 _IMPLS = pytest.StashKey[list[Implementation]]()
 _XFAILS = pytest.StashKey[dict[str, list[XfailEntry]]]()
+_COLLECTOR = pytest.StashKey["ResultCollector"]()
+_SAVED = pytest.StashKey[dict[str, Any]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("layer-conformance", "layer-conformance: implementation selection")
+    group = parser.getgroup("layer-conformance", "layer-conformance")
     group.addoption(
         "--impl",
         action="append",
@@ -69,10 +94,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="extra expected failures for implementation IMPL (format: see layer_conformance.xfails)",
     )
     group.addoption(
-        "--device",
-        default="cpu",
-        metavar="DEVICE",
-        help="device for every tensor the properties build: cpu (default) or cuda",
+        "--strict-xfails",
+        action="store_true",
+        default=False,
+        help="a stale expected failure (one that passes) fails the run; on by default when $CI is set",
+    )
+    group.addoption(
+        "--device", default="cpu", metavar="DEVICE", help="device for every tensor the properties build: cpu or cuda"
+    )
+    group.addoption(
+        "--dtype",
+        default=None,
+        metavar="DTYPES",
+        help="comma-separated dtypes the properties may use (float64,float32,float16,bfloat16); default all",
+    )
+    group.addoption(
+        "--example-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="fail an example that runs longer (a hanging implementation); 0 disables; default 60",
+    )
+    group.addoption(
+        "--conformance-report", default=None, metavar="DIR", help="write report.json, report.md and repro scripts here"
+    )
+    group.addoption(
+        "--baseline",
+        default=None,
+        metavar="REPORT",
+        help="compare with a saved report.json: properties that passed there and fail now fail the run",
     )
 
 
@@ -84,13 +134,19 @@ def _impl_specs(config: pytest.Config) -> list[str]:
     return specs or [DEFAULT_IMPL]
 
 
-def strict_missing(config: pytest.Config) -> bool:
-    if config.getoption("strict_missing"):
-        return True
+def _pytest_strict(config: pytest.Config) -> bool:
     try:
         return bool(config.getini("strict"))  # pytest >= 9: --strict / strict = true
     except ValueError:  # pragma: no cover - pytest < 9 has no such ini option
         return False
+
+
+def strict_missing(config: pytest.Config) -> bool:
+    return bool(config.getoption("strict_missing")) or _pytest_strict(config)
+
+
+def strict_xfails(config: pytest.Config) -> bool:
+    return bool(config.getoption("strict_xfails") or os.environ.get("CI")) or _pytest_strict(config)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -101,11 +157,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "requires(*names): contract names the property needs; missing ones skip it (fail when strict)"
     )
+    import hypothesis
+
+    # run-wide settings are module state: put them back when this session ends (in-process sessions)
+    config.stash[_SAVED] = {
+        "device": runtime.device(),
+        "dtypes": runtime.dtypes(),
+        "timeout": guard.EXAMPLE_TIMEOUT,
+        "profile": hypothesis.settings.get_current_profile_name(),
+    }
     if config.getoption("hypothesis_profile", None) is None:
         profiles.load_default()
+    guard.EXAMPLE_TIMEOUT = config.getoption("example_timeout")
     try:
         runtime.set_device(config.getoption("device"))
-    except RuntimeError as exc:
+        runtime.set_dtypes(config.getoption("dtype"))
+    except (RuntimeError, ValueError) as exc:
         raise pytest.UsageError(str(exc)) from None
 
     impls: list[Implementation] = []
@@ -134,6 +201,27 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_XFAILS] = xfails
 
+    baseline = None
+    if config.getoption("baseline"):
+        try:
+            baseline = load_report(config.getoption("baseline"))
+        except BaselineError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    collector = ResultCollector(config, baseline)
+    config.stash[_COLLECTOR] = collector
+    config.pluginmanager.register(collector, "layer-conformance-results")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    saved = config.stash.get(_SAVED, None)
+    if saved is None:
+        return
+    import hypothesis
+
+    runtime.restore(saved["device"], saved["dtypes"])
+    guard.EXAMPLE_TIMEOUT = saved["timeout"]
+    hypothesis.settings.load_profile(saved["profile"])
+
 
 def selected_implementations(config: pytest.Config) -> list[Implementation]:
     return config.stash[_IMPLS]
@@ -146,6 +234,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     tf = sys.modules.get("transformers")
     if tf is not None:
         lines[0] += f", transformers {getattr(tf, '__version__', '?')}"
+    if runtime.dtypes() is not None:
+        lines[0] += f", dtypes {','.join(str(d).removeprefix('torch.') for d in runtime.dtypes())}"
     for impl in config.stash.get(_IMPLS, []):
         missing = impl.missing()
         line = f"  impl {impl.name}: version {impl.version or 'unknown'} from {impl.origin}"
@@ -192,6 +282,16 @@ def test_key(item: pytest.Item) -> str:
     return f"{Path(str(item.path)).name}::{item.name}"
 
 
+def result_key(item: pytest.Item, impl: Implementation) -> str:
+    """``<file>::<test name>`` with the implementation's id taken out of the parameters."""
+    name = item.name
+    for old, new in ((f"[{impl.name}]", ""), (f"[{impl.name}-", "["), (f"-{impl.name}]", "]"), (f"-{impl.name}-", "-")):
+        if old in name:
+            name = name.replace(old, new, 1)
+            break
+    return f"{Path(str(item.path)).name}::{name}"
+
+
 def missing_reason(item: pytest.Item) -> str | None:
     """``missing: <name> in <impl>`` for each contract name the item needs and its implementation lacks."""
     impl = _item_impl(item)
@@ -209,6 +309,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if deselected:
             config.hook.pytest_deselected(items=deselected)
             items[:] = [item for item in items if missing_reason(item) is None]
+    xfail_strict = strict_xfails(config)
     for item in items:
         fn = getattr(item, "obj", None)
         handle = getattr(fn, "hypothesis", None)
@@ -218,14 +319,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if impl is None:
             continue
         item.user_properties.append(("impl", impl.name))
+        item.user_properties.append(("key", result_key(item, impl)))
+        item.user_properties.append(("apis", json.dumps(required_names(item))))
         reason = missing_reason(item)
         if reason is not None and not strict:
             item.add_marker(pytest.mark.skip(reason=reason))
             continue
+        unselected = [
+            str(v).removeprefix("torch.")
+            for v in item.callspec.params.values()  # type: ignore[attr-defined]
+            if isinstance(v, torch.dtype) and not runtime.dtype_allowed(v)
+        ]
+        if unselected:
+            item.add_marker(pytest.mark.skip(reason=f"dtype {', '.join(unselected)} not selected (--dtype)"))
+            continue
         entry = match(xfails.get(impl.name, []), test_key(item), impl.version)
         if entry is not None:
             item.add_marker(
-                pytest.mark.xfail(reason=f"{entry.reason} [repro: {entry.repro}] ({entry.source})", strict=True)
+                pytest.mark.xfail(reason=f"{entry.reason} [repro: {entry.repro}] ({entry.source})", strict=xfail_strict)
             )
 
 
@@ -243,14 +354,175 @@ def _guard_plain_tests(pyfuncitem: pytest.Function) -> Any:
     if getattr(pyfuncitem.obj, "hypothesis", None) is not None:
         return (yield)  # guarded per example through inner_test
     with example_guard(pyfuncitem.funcargs.get("impl")):
-        return (yield)
+        try:
+            return (yield)
+        except Exception:
+            record_failure({k: v for k, v in pyfuncitem.funcargs.items() if k in pyfuncitem.fixturenames})
+            raise
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    seen = observations.observed()
-    if not seen:
-        return
-    terminalreporter.section("layer-conformance: observed behaviours")
-    for impl, per in sorted(seen.items()):
-        for what, outcomes in sorted(per.items()):
-            terminalreporter.line(f"{impl}: {what}: {'; '.join(outcomes)}")
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if call.when == "setup":
+        pop_failure()  # nothing from an earlier test may leak into this one
+    if call.when == "call" and report.failed:
+        failure = pop_failure()
+        impl = _item_impl(item)
+        if failure is not None and impl is not None and isinstance(item, pytest.Function):
+            example = make_example(
+                module=_importable_module(item),
+                function=item.originalname,
+                impl=impl.name,
+                device=str(runtime.device()),
+                failure=failure,
+                message=error_message(str(report.longrepr)),
+            )
+            report.user_properties.append(("example", json.dumps(example)))
+    return report
+
+
+def _importable_module(item: pytest.Function) -> str:
+    """The module of a property as an installed import path: ``layer_conformance.test_x`` even when
+    pytest imported the file from a checkout under another name (``conformance.test_x``)."""
+    from . import __file__ as package_init
+
+    path = Path(str(item.path))
+    if path.parent == Path(package_init).parent:
+        return f"layer_conformance.{path.stem}"
+    return item.obj.__module__
+
+
+# --------------------------------------------------------------------------- results
+
+
+class ResultCollector:
+    """Classifies every test report (on the xdist controller too) and writes the report and summary."""
+
+    def __init__(self, config: pytest.Config, baseline: dict[str, Any] | None) -> None:
+        self.config = config
+        self.baseline = baseline
+        self.results: dict[str, Result] = {}
+        self.comparison: dict[str, Any] | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        impl = props.get("impl")
+        if impl is None:
+            return
+        classified = classify(
+            report.when,
+            report.outcome,
+            getattr(report, "wasxfail", None),
+            str(report.longrepr or ""),
+            skip_reason_of(report.longrepr) if report.skipped else "",
+        )
+        if classified is None:
+            if report.nodeid in self.results and report.when == "call":
+                self.results[report.nodeid].duration = report.duration
+            return
+        outcome, reason = classified
+        apis = json.loads(props.get("apis", "[]"))
+        if outcome == "missing":  # file it under the names that are missing, not the ones present
+            apis = [a for a in apis if f"missing: {a} in " in reason] or apis
+        existing = self.results.get(report.nodeid)
+        if existing is not None and existing.outcome == "error":
+            return  # an error in setup or teardown decides
+        result = Result(
+            nodeid=report.nodeid,
+            key=props.get("key", report.nodeid),
+            impl=impl,
+            apis=apis,
+            outcome=outcome,
+            reason=reason,
+            message=error_message(str(report.longrepr)) if outcome in ("failed", "error") else "",
+            duration=report.duration,
+        )
+        if "example" in props:
+            result.example = json.loads(props["example"])
+        self.results[report.nodeid] = result
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if hasattr(self.config, "workerinput"):
+            return  # xdist worker: the controller reports
+        results = list(self.results.values())
+        if self.baseline is not None:
+            self.comparison = compare(
+                self.baseline, results, path=self.config.getoption("baseline"), strict=strict_missing(self.config)
+            )
+            if self.comparison["regressions"] and session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        directory = self.config.getoption("conformance_report")
+        if directory:
+            write_report(self._report(results), Path(directory), results, self._versions_by_impl())
+        stale = [r for r in results if r.outcome == "stale"]
+        if stale and strict_xfails(self.config) and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _versions_by_impl(self) -> dict[str, str | None]:
+        return {i.name: i.version for i in selected_implementations(self.config)}
+
+    def _report(self, results: list[Result]) -> dict[str, Any]:
+        import hypothesis
+        import torch
+
+        from . import __version__
+
+        current = hypothesis.settings()
+        tf = sys.modules.get("transformers")
+        return build_report(
+            results,
+            implementations=[
+                {"name": i.name, "origin": i.origin, "version": i.version, "missing": i.missing(), **i.details}
+                for i in selected_implementations(self.config)
+            ],
+            versions={
+                "python": sys.version.split()[0],
+                "torch": torch.__version__,
+                "transformers": getattr(tf, "__version__", None) if tf is not None else None,
+                "hypothesis": hypothesis.__version__,
+                "layer_conformance": __version__,
+            },
+            hypothesis={
+                "profile": getattr(hypothesis.settings, "_current_profile", None),
+                "seed": self.config.getoption("hypothesis_seed", None),
+                "derandomize": current.derandomize,
+                "max_examples": current.max_examples,
+            },
+            device=str(runtime.device()),
+            observed=observations.observed(),
+            baseline=self.comparison,
+        )
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        results = list(self.results.values())
+        if results:
+            terminalreporter.section("layer-conformance: matrix (API: implementation outcomes)")
+            for line in compact_lines(results):
+                terminalreporter.line(line)
+        stale = sorted(r.key + f" ({r.impl})" for r in results if r.outcome == "stale")
+        if stale:
+            terminalreporter.section("layer-conformance: stale expected failures (they pass: remove them)")
+            for line in stale:
+                terminalreporter.line(line)
+        seen = observations.observed()
+        if seen:
+            terminalreporter.section("layer-conformance: observed behaviours")
+            for impl, per in sorted(seen.items()):
+                for what, outcomes in sorted(per.items()):
+                    terminalreporter.line(f"{impl}: {what}: {'; '.join(outcomes)}")
+        if self.comparison is not None:
+            c = self.comparison
+            terminalreporter.section(f"layer-conformance: against baseline {c['path']}")
+            for title, entries in (
+                ("regressions", c["regressions"]),
+                ("known regressions (expected failures now)", c["known_regressions"]),
+                ("missing now (not regressions unless strict)", c["newly_missing"]),
+                ("improvements", c["improvements"]),
+            ):
+                terminalreporter.line(f"{title}: {len(entries)}")
+                for e in entries:
+                    terminalreporter.line(f"  {e['key']} ({e['impl']}): {e['before']} -> {e['after']}")
+        directory = config.getoption("conformance_report")
+        if directory and not hasattr(config, "workerinput"):
+            terminalreporter.line(f"layer-conformance: report written to {directory}/report.md")

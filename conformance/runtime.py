@@ -1,12 +1,14 @@
-"""Run-wide choices made on the command line (device), read by properties and strategies."""
+"""Run-wide choices made on the command line (device, dtypes), read by properties and strategies."""
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["device", "set_device"]
+__all__ = ["device", "dtype_allowed", "dtypes", "restore", "set_device", "set_dtypes"]
 
 _DEVICE = torch.device("cpu")
+_DTYPES: tuple[torch.dtype, ...] | None = None
+_KNOWN = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
 def device() -> torch.device:
@@ -20,3 +22,30 @@ def set_device(name: str) -> None:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("--device cuda: torch.cuda.is_available() is False on this machine")
     _DEVICE = dev
+
+
+def dtypes() -> tuple[torch.dtype, ...] | None:
+    """The dtypes selected with ``--dtype`` (None: all)."""
+    return _DTYPES
+
+
+def set_dtypes(spec: str | None) -> None:
+    global _DTYPES
+    if not spec:
+        _DTYPES = None
+        return
+    names = [n.strip().removeprefix("torch.") for n in spec.split(",") if n.strip()]
+    unknown = [n for n in names if n not in _KNOWN]
+    if unknown:
+        raise ValueError(f"--dtype: unknown dtype(s) {', '.join(unknown)}; choose from {', '.join(_KNOWN)}")
+    _DTYPES = tuple(_KNOWN[n] for n in names)
+
+
+def restore(device_: torch.device, dtypes_: tuple[torch.dtype, ...] | None) -> None:
+    """Put back a device and dtype selection saved earlier (end of an in-process session)."""
+    global _DEVICE, _DTYPES
+    _DEVICE, _DTYPES = device_, dtypes_
+
+
+def dtype_allowed(dtype: torch.dtype) -> bool:
+    return _DTYPES is None or dtype in _DTYPES

@@ -18,7 +18,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from layer_conformance import reference, runtime
-from layer_conformance.checks import assert_close, assert_equal, requires
+from layer_conformance.checks import as_tensor_result, assert_close, assert_equal, requires
 from layer_conformance.strategies import attention_cases, attention_module, dtypes
 from layer_conformance.strategies.attention import AttentionCase
 
@@ -74,8 +74,13 @@ def test_output_layout(impl, name, case, dtype):
     contiguous; eager also returns weights [batch, heads, q_len, kv_len], sdpa returns None for them."""
     device = runtime.device()
     q, k, v = case.qkv(dtype, device)
-    out, weights = call(impl, name, case, q, k, v, dtype=dtype, device=device)
+    result = call(impl, name, case, q, k, v, dtype=dtype, device=device)
     what = f"{name}({case.describe()}, {dtype})"
+    assert isinstance(result, tuple) and len(result) == 2, (
+        f"returned {type(result).__name__}, but should return (output, weights) [{what}]"
+    )
+    out, weights = result
+    out = as_tensor_result(out, what="output", call=what)
     assert_equal(tuple(out.shape), (case.batch, case.q_len, case.heads, case.head_dim), what="output shape", call=what)
     assert_equal(out.dtype, dtype, what="output dtype", call=what)
     assert_equal(out.device, q.device, what="output device", call=what)

@@ -37,7 +37,7 @@ def seed_all(seed: int) -> None:
 
 def cache_kwargs(impl) -> tuple[str, ...]:
     """The cache keywords the implementation clears while checkpointing (hook; default: the reference's)."""
-    return tuple(impl.hook("CHECKPOINTING_CACHE_KWARGS", lambda: None) or DEFAULT_CACHE_KWARGS)
+    return tuple(impl.hook("CHECKPOINTING_CACHE_KWARGS", DEFAULT_CACHE_KWARGS))
 
 
 def layers(impl):
@@ -167,6 +167,8 @@ class CacheSentinel:
         return "<cache>"
 
 
+# an implementation that does checkpoint here (4.57 under no_grad) makes torch warn; the property judges it
+@pytest.mark.filterwarnings("ignore:None of the inputs have requires_grad=True:UserWarning")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("use_reentrant", REENTRANT)
 @given(width=widths, lead=leading_dims(max_rank=2), seed=seeds())
@@ -306,6 +308,8 @@ def test_subclass_of_a_layer_checkpoints_once(impl, use_reentrant, width, lead, 
         assert_equal(grads_c[name], g, what=f"gradient of {name}", call=call)
 
 
+# reentrant inner checkpoints run inside the outer one's no_grad forward: torch warns, results stay exact
+@pytest.mark.filterwarnings("ignore:None of the inputs have requires_grad=True:UserWarning")
 @pytest.mark.parametrize("use_reentrant", REENTRANT)
 @given(width=widths, depth=st.integers(1, 3), lead=leading_dims(max_rank=2), seed=seeds())
 def test_nested_checkpointing_layers_equal_plain(impl, use_reentrant, width, depth, lead, seed):

@@ -7,7 +7,14 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from layer_conformance import runtime
-from layer_conformance.checks import assert_close, assert_equal, assert_raises, call_unmutated, requires
+from layer_conformance.checks import (
+    as_tensor_result,
+    assert_close,
+    assert_equal,
+    assert_raises,
+    call_unmutated,
+    requires,
+)
 from layer_conformance.reference import apply_chunking_to_forward as ref_chunking
 from layer_conformance.strategies import ChunkSpec, chunk_specs, dtypes, make_tensor, seeds
 
@@ -50,8 +57,10 @@ def test_chunked_equals_unchunked(impl, spec, n, dtype, seed):
     for one or several inputs chunked in lockstep."""
     fn = forward_fn(n, spec)
     xs = _inputs(spec, n, seed, dtype)
-    out = impl.apply_chunking_to_forward(fn, spec.chunk_size, spec.chunk_dim, *xs)
     call = _call(spec, n)
+    out = as_tensor_result(
+        impl.apply_chunking_to_forward(fn, spec.chunk_size, spec.chunk_dim, *xs), what="output", call=call
+    )
     expected = fn(*xs)
     assert_equal(tuple(out.shape), tuple(expected.shape), what="output shape", call=call)
     assert_close(out, expected, kind="reduction", what="chunked output", call=call)

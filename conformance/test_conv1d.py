@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from layer_conformance import runtime
-from layer_conformance.checks import assert_close, assert_equal, requires
+from layer_conformance.checks import as_tensor_result, assert_close, assert_equal, requires
 from layer_conformance.reference import Conv1D as RefConv1D
 from layer_conformance.strategies import dtypes, leading_dims, make_tensor, seeds, sizes
 
@@ -77,8 +77,8 @@ def test_forward_equals_linear_with_transposed_weight(impl, lead, nf, nx, dtype,
     leading dims, with output shape ``(..., nf)`` and the input's dtype."""
     layer = _conv1d(impl.Conv1D, nf, nx, seed, dtype)
     x = make_tensor((*lead, nx), seed + 2, dtype, runtime.device())
-    out = layer(x)
     call = f"Conv1D(nf={nf}, nx={nx})(x of shape {(*lead, nx)}, {dtype})"
+    out = as_tensor_result(layer(x), what="Conv1D forward", call=call)
     assert_equal(tuple(out.shape), (*lead, nf), what="output shape", call=call)
     assert_close(out, _linear_twin(layer, dtype)(x), kind="matmul", what="Conv1D output vs nn.Linear", call=call)
 
@@ -95,6 +95,8 @@ def test_gradients_equal_linear(impl, lead, nf, nx, dtype, seed):
     layer(x).backward(upstream)
     linear(x2).backward(upstream)
     call = f"Conv1D(nf={nf}, nx={nx})(x of shape {(*lead, nx)}).backward()"
+    for name, grad in (("input", x.grad), ("weight", layer.weight.grad), ("bias", layer.bias.grad)):
+        assert grad is not None, f"the {name} got no gradient [{call}]"
     assert_close(x.grad, x2.grad, kind="reduction", what="input gradient", call=call)
     assert_close(layer.weight.grad, linear.weight.grad.T, kind="reduction", what="weight gradient", call=call)
     assert_close(layer.bias.grad, linear.bias.grad, kind="reduction", what="bias gradient", call=call)

@@ -16,7 +16,7 @@ from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from layer_conformance import reference, runtime
-from layer_conformance.checks import assert_close, assert_equal, assert_raises, requires
+from layer_conformance.checks import as_tensor_result, assert_close, assert_equal, assert_raises, requires
 from layer_conformance.strategies import (
     MASK_KINDS,
     Geometry,
@@ -250,6 +250,7 @@ def test_sdpa_mask_equals_truth_table(impl, geo, data):
     )
     call = geo.call("sdpa_mask", spec.call(), allow_is_causal_skip=False)
     assert out is not None, f"returned None, but allow_is_causal_skip=False [{call}]"
+    out = as_tensor_result(out, what="sdpa_mask", call=call)
     assert_equal(tuple(out.shape), (geo.batch, 1, geo.q_length, geo.kv_length), what="mask shape", call=call)
     assert_equal(out.dtype, torch.bool, what="mask dtype", call=call)
     assert_equal(out.cpu(), expected_mask(spec, geo), what="mask values", call=call)
@@ -324,6 +325,7 @@ def test_eager_mask_is_the_mask_as_zero_and_dtype_min(impl, geo, dtype, data):
         device=device,
     )
     call = geo.call("eager_mask", spec.call(), dtype=dtype)
+    out = as_tensor_result(out, what="eager_mask", call=call)
     assert_equal(out.dtype, dtype, what="eager mask dtype", call=call)
     expected = torch.where(expected_mask(spec, geo), torch.zeros((), dtype=dtype), torch.finfo(dtype).min)
     assert_equal(out.cpu(), expected, what="eager mask values", call=call)

@@ -22,10 +22,10 @@ from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from layer_conformance import runtime
-from layer_conformance.checks import assert_close, assert_equal, requires
+from layer_conformance.checks import as_tensor_result, assert_close, assert_equal, requires
 from layer_conformance.harness import LAYER_TYPES, RopeConfig, impl_rope_config, rotary_module
 from layer_conformance.impls import load_implementation
-from layer_conformance.strategies import make_tensor, seeds
+from layer_conformance.strategies import dtypes, make_tensor, seeds
 from layer_conformance.strategies.rope import ROPE_TYPES, position_ids, rope_configs
 
 pytestmark = requires("ROPE_INIT_FUNCTIONS")
@@ -135,9 +135,13 @@ def test_init_function_matches_float64_formula(impl, rope_type, data):
     seq_len = None
     if rope_type in ("dynamic", "longrope"):
         seq_len = data.draw(st.one_of(st.none(), st.integers(1, 3 * config.max_position_embeddings)), label="seq_len")
-    inv_freq, scaling = init(impl, config, seq_len)
-    expected, expected_scaling = formula(config, seq_len)
     call = call_of(config, seq_len)
+    result = init(impl, config, seq_len)
+    assert isinstance(result, tuple) and len(result) == 2, (
+        f"returned {type(result).__name__}, but should return (inv_freq, attention_scaling) [{call}]"
+    )
+    inv_freq, scaling = as_tensor_result(result[0], what="inv_freq", call=call), result[1]
+    expected, expected_scaling = formula(config, seq_len)
     assert_equal(inv_freq.dtype, torch.float32, what="inv_freq dtype", call=call)
     assert_equal(tuple(inv_freq.shape), (config.rotary_dim // 2,), what="inv_freq shape", call=call)
     assert_close(
@@ -312,7 +316,7 @@ def test_decorator_changes_nothing_for_other_types(impl, config, data):
     config=rope_configs(),
     batch=st.integers(1, 3),
     length=st.integers(1, 8),
-    dtype=st.sampled_from([torch.float32, torch.float16, torch.bfloat16, torch.float64]),
+    dtype=dtypes(allow_half=True, allow_float64=True),
     data=st.data(),
 )
 def test_cos_sin_follow_the_definition(impl, config, batch, length, dtype, data):

@@ -29,16 +29,28 @@ LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
 def dtypes(*, allow_half: bool = False, allow_float64: bool = False) -> st.SearchStrategy[torch.dtype]:
-    """float32, plus float64 and/or the half-precision types when the property allows them.
+    """float32, plus float64 and/or the half-precision types when the property allows them, limited to
+    the dtypes selected with ``--dtype``; a property left with none is skipped.
 
     float32 comes first, so failures shrink to it.
     """
+    from layer_conformance import runtime
+
     options = [torch.float32]
     if allow_float64:
         options.append(torch.float64)
     if allow_half:
         options.extend(LOW_PRECISION)
+    options = [d for d in options if runtime.dtype_allowed(d)]
+    if not options:
+        return st.just(None).map(_skip_no_dtype)
     return st.sampled_from(options)
+
+
+def _skip_no_dtype(_: object) -> torch.dtype:
+    import pytest
+
+    pytest.skip("none of the dtypes this property uses is selected (--dtype)")
 
 
 def seeds() -> st.SearchStrategy[int]:

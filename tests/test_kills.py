@@ -21,6 +21,8 @@ import pytest
 import tests.broken
 
 CONFORMANCE = Path(__file__).resolve().parent.parent / "conformance"
+#: A correct implementation exposing the contract names only (no hooks): it must pass everything.
+NAMES_ONLY = "tests.impls.names_only"
 BROKEN = sorted(m.name for m in pkgutil.iter_modules(tests.broken.__path__) if not m.name.startswith("_"))
 
 
@@ -64,6 +66,7 @@ def outcomes() -> dict[str, dict[str, set[str]]]:
         "--deselect-missing",
         "-n",
         "2",
+        f"--impl={NAMES_ONLY}",
         *[f"--impl=tests.broken.{name}" for name in BROKEN],
     )
     result: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -86,6 +89,13 @@ def test_broken_implementation_is_killed(outcomes, name):
     for key in killed_by:
         assert key in seen, f"{key} did not run for {name} (missing names? typo?); ran: {sorted(seen)}"
         assert "failed" in seen[key], f"{key} did not catch tests/broken/{name}.py ({module.__doc__.strip()})"
+
+
+def test_names_only_implementation_passes_every_property(outcomes):
+    seen = outcomes[NAMES_ONLY]
+    assert set(seen) == all_properties(), f"did not run: {sorted(all_properties() - set(seen))}"
+    bad = {key: o for key, o in seen.items() if o != {"passed"}}
+    assert not bad, f"properties that do not pass on the contract names alone: {bad}"
 
 
 def all_properties() -> set[str]:

@@ -1,0 +1,1 @@
+"""Correct implementations built differently from the reference, for the self-tests."""
