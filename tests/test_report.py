@@ -121,7 +121,8 @@ def test_malformed_repro_example_is_a_one_line_error_naming_file_and_line(tmp_pa
     assert lines == [f"{script}:5: malformed example: Expecting value"], proc.stderr
 
 
-def test_stale_expected_failure_is_reported_and_fails_under_strict_xfails(run, tmp_path):
+def test_stale_expected_failure_is_reported_and_fails_under_strict_xfails(run, tmp_path, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)  # CI turns strictness on by default
     xf = tmp_path / "xf.txt"
     xf.write_text("test_conv1d.py::test_matches_reference[*] | was broken once | none\n")
     args = [CONV1D, "--impl", "reference", "--xfails-file", f"reference={xf}", "--conformance-report", str(tmp_path)]
