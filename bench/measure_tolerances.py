@@ -22,6 +22,7 @@ import math
 import platform
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import torch
 
@@ -273,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--draws", type=int, default=2000)
     parser.add_argument("--python", action="store_true", help="also print the rows as a Python literal")
+    parser.add_argument(
+        "--write", action="store_true", help="replace this device's rows in conformance/tolerances.py with the result"
+    )
     args = parser.parse_args(argv)
     literal: dict[str, list[str]] = {}
     print(
@@ -292,14 +296,26 @@ def main(argv: list[str] | None = None) -> int:
             atol, rtol = (round_up(max(e * SAFETY, floor)) for e in (err_abs, err_rel))
             print(f"| {kind} | {str(dtype)[6:]} | {err_abs:.3g} | {err_rel:.3g} | {atol:.1g} | {rtol:.1g} |")
             literal.setdefault(str(dtype), []).append(f'        "{kind}": Tol({atol:.1g}, {rtol:.1g}),')
+    text = (
+        "{\n" + "".join(f"    {dtype}: {{\n" + "\n".join(rows) + "\n    },\n" for dtype, rows in literal.items()) + "}"
+    )
     if args.python:
-        print("{")
-        for dtype, rows in literal.items():
-            print(f"    {dtype}: {{")
-            print("\n".join(rows))
-            print("    },")
-        print("}")
+        print(text)
+    if args.write:
+        write_table(torch.device(args.device).type, text)
     return 0
+
+
+def write_table(device_type: str, literal: str) -> None:
+    """Replace the rows of ``device_type`` between the BEGIN/END MEASURED markers of tolerances.py."""
+    path = Path(__file__).resolve().parent.parent / "conformance" / "tolerances.py"
+    source = path.read_text()
+    begin = source.index(f"# BEGIN MEASURED {device_type}")
+    begin = source.index("\n", begin) + 1
+    end = source.index(f"# END MEASURED {device_type}")
+    name = f"_{device_type.upper()}"
+    path.write_text(source[:begin] + f"{name}: dict[torch.dtype, dict[str, Tol]] = {literal}\n" + source[end:])
+    print(f"# wrote the {device_type} rows of {path}")
 
 
 if __name__ == "__main__":

@@ -164,7 +164,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "device": runtime.device(),
         "dtypes": runtime.dtypes(),
         "timeout": guard.EXAMPLE_TIMEOUT,
-        "profile": hypothesis.settings.get_current_profile_name(),
+        "profile": _current_profile(),
     }
     if config.getoption("hypothesis_profile", None) is None:
         profiles.load_default()
@@ -212,6 +212,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(collector, "layer-conformance-results")
 
 
+def _current_profile() -> str | None:
+    import hypothesis
+
+    getter = getattr(hypothesis.settings, "get_current_profile_name", None)  # hypothesis >= 6.122
+    return getter() if getter is not None else getattr(hypothesis.settings, "_current_profile", None)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     saved = config.stash.get(_SAVED, None)
     if saved is None:
@@ -220,7 +227,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
     runtime.restore(saved["device"], saved["dtypes"])
     guard.EXAMPLE_TIMEOUT = saved["timeout"]
-    hypothesis.settings.load_profile(saved["profile"])
+    if saved["profile"] is not None:
+        hypothesis.settings.load_profile(saved["profile"])
 
 
 def selected_implementations(config: pytest.Config) -> list[Implementation]:
@@ -484,7 +492,7 @@ class ResultCollector:
                 "layer_conformance": __version__,
             },
             hypothesis={
-                "profile": getattr(hypothesis.settings, "_current_profile", None),
+                "profile": _current_profile(),
                 "seed": self.config.getoption("hypothesis_seed", None),
                 "derandomize": current.derandomize,
                 "max_examples": current.max_examples,

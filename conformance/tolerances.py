@@ -49,6 +49,7 @@ class Tol:
 EXACT = Tol(0.0, 0.0)
 
 # (device type, dtype) -> kind -> Tol.  Measured; see docs/tolerances.md.
+# BEGIN MEASURED cpu (bench/measure_tolerances.py --device cpu --write)
 _CPU: dict[torch.dtype, dict[str, Tol]] = {
     torch.float64: {
         "matmul": Tol(2e-15, 2e-15),
@@ -95,8 +96,11 @@ _CPU: dict[torch.dtype, dict[str, Tol]] = {
         "rope_relative_fp64": Tol(0.04, 0.04),
     },
 }
-# Not yet measured on CUDA: the CPU rows until `bench/measure_tolerances.py --device cuda` fills them.
+# END MEASURED cpu
+# BEGIN MEASURED cuda (bench/measure_tolerances.py --device cuda --write)
+# Not yet measured on CUDA: the CPU rows until the script fills them.
 _CUDA: dict[torch.dtype, dict[str, Tol]] = _CPU
+# END MEASURED cuda
 TABLE: dict[tuple[str, torch.dtype], dict[str, Tol]] = {
     **{("cpu", dtype): row for dtype, row in _CPU.items()},
     **{("cuda", dtype): row for dtype, row in _CUDA.items()},
