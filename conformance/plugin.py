@@ -157,7 +157,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "requires(*names): contract names the property needs; missing ones skip it (fail when strict)"
     )
-    import hypothesis
 
     # run-wide settings are module state: put them back when this session ends (in-process sessions)
     config.stash[_SAVED] = {
