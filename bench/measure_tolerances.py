@@ -302,11 +302,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.python:
         print(text)
     if args.write:
-        write_table(torch.device(args.device).type, text)
+        where = (
+            torch.cuda.get_device_name()
+            if args.device.startswith("cuda")
+            else platform.processor() or platform.machine()
+        )
+        note = f"# Measured on {where}, torch {torch.__version__}, {args.draws} draws per kind (docs/tolerances.md).\n"
+        write_table(torch.device(args.device).type, note, text)
     return 0
 
 
-def write_table(device_type: str, literal: str) -> None:
+def write_table(device_type: str, note: str, literal: str) -> None:
     """Replace the rows of ``device_type`` between the BEGIN/END MEASURED markers of tolerances.py."""
     path = Path(__file__).resolve().parent.parent / "conformance" / "tolerances.py"
     source = path.read_text()
@@ -314,7 +320,7 @@ def write_table(device_type: str, literal: str) -> None:
     begin = source.index("\n", begin) + 1
     end = source.index(f"# END MEASURED {device_type}")
     name = f"_{device_type.upper()}"
-    path.write_text(source[:begin] + f"{name}: dict[torch.dtype, dict[str, Tol]] = {literal}\n" + source[end:])
+    path.write_text(source[:begin] + note + f"{name}: dict[torch.dtype, dict[str, Tol]] = {literal}\n" + source[end:])
     print(f"# wrote the {device_type} rows of {path}")
 
 

@@ -54,6 +54,12 @@ from .report import (
 from .repro import make_example
 from .xfails import XfailEntry, XfailFileError, bundled_entries, match, read_xfails
 
+# Hypothesis captures the active profile when a test is decorated: load ours as soon as the plugin is
+# imported, so that a property imported before pytest_configure never runs under Hypothesis' own
+# default profile (its 200 ms deadline fails the first, CUDA-initialising, example of a worker).
+# --hypothesis-profile still loads the chosen profile in pytest_configure.
+profiles.load_default()
+
 ENV_IMPL = "LAYER_CONFORMANCE_IMPL"
 DEFAULT_IMPL = "reference"
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
+import re
 import types
 from typing import Any
 
@@ -48,6 +50,15 @@ def _wrap_mask_builder_4(fn: Any) -> Any:
 
     canonical.__wrapped_form__ = "4.57 cache_position"  # type: ignore[attr-defined]
     return canonical
+
+
+def _cache_kwargs(layer_class: type) -> tuple[str, ...]:
+    """The cache keywords this version's GradientCheckpointingLayer sets to None while checkpointing,
+    read from its source (``kwargs["<name>"] = None``): they were renamed within 5.x (4.57:
+    past_key_value, past_key_values, layer_past; 5.24: cache, layer_past)."""
+    source = inspect.getsource(layer_class)
+    names = tuple(dict.fromkeys(re.findall(r'kwargs\["(\w+)"\] = None', source)))
+    return names or ("past_key_values", "layer_past")
 
 
 def _rope_config_5(transformers: Any, canonical: Any) -> Any:
@@ -112,10 +123,8 @@ def namespace(transformers: Any) -> types.SimpleNamespace:
         found["ROPE_INIT_FUNCTIONS"] = {"default": default, **found["ROPE_INIT_FUNCTIONS"]}
     found["rope_config"] = functools.partial(_rope_config_5 if major == "5" else _rope_config_4, transformers)
 
-    # the cache keywords GradientCheckpointingLayer clears while checkpointing (renamed in 5.x)
-    found["CHECKPOINTING_CACHE_KWARGS"] = (
-        ("past_key_value", "past_key_values", "layer_past") if major == "4" else ("cache", "layer_past")
-    )
+    if "GradientCheckpointingLayer" in found:
+        found["CHECKPOINTING_CACHE_KWARGS"] = _cache_kwargs(found["GradientCheckpointingLayer"])
     ns = types.SimpleNamespace(**found)
     ns.__version__ = version
     ns.transformers_major = major
