@@ -2,7 +2,7 @@
 
 Each non-blank, non-comment line reads::
 
-    <test pattern> | <reason> | <repro> [| <version glob>]
+    <test pattern> | <reason> | <repro> [| <versions>]
 
 ``test pattern`` is matched against ``<file>::<test name>``, where ``*`` matches
 any run of characters and ``?`` any one character (brackets are literal),
@@ -10,8 +10,8 @@ the test name with its parameter ids, e.g.
 ``test_pruning.py::test_pruned_parameters_keep_dtype[transformers-float16]``
 (``[*-float16]`` matches it whatever the implementation is called).  ``reason`` says
 what is wrong, ``repro`` is the smallest reproduction (a command or a link), and
-the optional ``version glob`` restricts the line to implementation versions
-matching it (``4.*``).  The bundled files live in ``layer_conformance/xfails/``
+the optional version field restricts the line to implementation versions: a
+glob (``4.*``) or a PEP 440 specifier set (``<5.24``, ``>=4.57,<5``).  The bundled files live in ``layer_conformance/xfails/``
 and are named after the implementation; ``--xfails-file IMPL=PATH`` adds more.
 A malformed line is a usage error naming the file and line.
 """
@@ -41,9 +41,21 @@ class XfailEntry:
     source: str  # file:line
 
     def applies(self, test_key: str, version: str | None) -> bool:
-        if self.versions is not None and not fnmatch.fnmatchcase(version or "", self.versions):
+        if self.versions is not None and not _version_matches(self.versions, version):
             return False
         return _compile(self.pattern).fullmatch(test_key) is not None
+
+
+def _version_matches(field: str, version: str | None) -> bool:
+    if field[:1] in "<>=!~":
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            return Version(version or "") in SpecifierSet(field)
+        except InvalidVersion:
+            return False
+    return fnmatch.fnmatchcase(version or "", field)
 
 
 @functools.cache
@@ -61,10 +73,17 @@ def parse_xfails(text: str, source: str) -> list[XfailEntry]:
         fields = [f.strip() for f in line.split(" | ")]
         if len(fields) not in (3, 4) or not all(fields):
             raise XfailFileError(
-                f"{source}:{lineno}: expected '<test pattern> | <reason> | <repro> [| <version glob>]', got {line!r}"
+                f"{source}:{lineno}: expected '<test pattern> | <reason> | <repro> [| <versions>]', got {line!r}"
             )
         if "::" not in fields[0]:
             raise XfailFileError(f"{source}:{lineno}: test pattern {fields[0]!r} must look like '<file>::<test>'")
+        if len(fields) == 4 and fields[3][:1] in "<>=!~":
+            from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+            try:
+                SpecifierSet(fields[3])
+            except InvalidSpecifier:
+                raise XfailFileError(f"{source}:{lineno}: bad version specifier {fields[3]!r}") from None
         entries.append(
             XfailEntry(fields[0], fields[1], fields[2], fields[3] if len(fields) == 4 else None, f"{source}:{lineno}")
         )

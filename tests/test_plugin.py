@@ -143,6 +143,7 @@ def test_xfails_file_marks_expected_failures_and_stale_ones_are_reported(suite, 
         test_more.py::test_broken[*] | known bug | python -c 'print(1)'
         test_more.py::test_fixed[myimpl] | was a bug | python -c 'print(2)'
         test_more.py::test_fixed[*] | only for 1.x | python -c 'print(3)' | 1.*
+        test_more.py::test_fixed[*] | only before 9 | python -c 'print(4)' | <9
         """,
     )
     args = ["--impl", "myimpl", "--xfails-file", "myimpl=xf.txt", "test_more.py", "-rxX"]
@@ -162,6 +163,7 @@ def test_xfails_file_marks_expected_failures_and_stale_ones_are_reported(suite, 
         ("test_a.py::t | reason only", "ERROR: xf.txt:2: expected '<test pattern> | <reason> | <repro>*"),
         ("justaname | r | p", "ERROR: xf.txt:2: test pattern 'justaname' must look like '<file>::<test>'"),
         ("a.py::t |  | p", "ERROR: xf.txt:2: expected*"),
+        ("a.py::t | r | p | <=>5", "ERROR: xf.txt:2: bad version specifier '<=>5'"),
     ],
 )
 def test_malformed_xfails_file_is_a_one_line_error_naming_file_and_line(suite, content, message):
