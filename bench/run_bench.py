@@ -12,6 +12,7 @@ per-module and per-property figures come from one serial run with
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -81,12 +82,61 @@ def parse_durations(out: str) -> dict[str, float]:
     return per_module
 
 
+FIRST_FAILURE_SCRIPT = r"""
+import importlib, json, pkgutil, sys, time
+import pytest
+sys.path.insert(0, ".")
+import tests.broken
+
+class Clock:
+    def __init__(self):
+        self.rows = []
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call":
+            self.rows.append((report.nodeid, report.outcome, report.duration))
+
+results = {}
+for m in sorted(m.name for m in pkgutil.iter_modules(tests.broken.__path__) if not m.name.startswith("_")):
+    module = importlib.import_module(f"tests.broken.{m}")
+    files = sorted({k.split("::")[0] for k in module.KILLED_BY})
+    clock = Clock()
+    args = [f"conformance/{f}" for f in files] + [f"--impl=tests.broken.{m}", "--deselect-missing", "-x",
+            "-q", "-p", "no:cacheprovider", "--no-header"]
+    pytest.main(args, plugins=[clock])
+    elapsed = 0.0
+    first = None
+    for nodeid, outcome, duration in clock.rows:
+        elapsed += duration
+        if outcome == "failed":
+            first = (nodeid.split("::")[1].split("[")[0], elapsed)
+            break
+    results[m] = first
+print(json.dumps(results))
+"""
+
+
+def first_failures(profile: str | None) -> dict[str, object]:
+    """Per broken implementation: the first property that fails and the test time until it does."""
+    args = [sys.executable, "-c", FIRST_FAILURE_SCRIPT]
+    env = dict(os.environ)
+    if profile:
+        env["HYPOTHESIS_PROFILE_FOR_BENCH"] = profile
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise SystemExit(proc.stdout[-2000:] + proc.stderr[-2000:])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--impl", action="append", default=[])
     parser.add_argument("--profile", default=None, help="Hypothesis profile (default: the plugin's default)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--output", type=Path, default=None, help="also write the Markdown here")
+    parser.add_argument(
+        "--first-failures", action="store_true", help="also time each broken implementation's first failure"
+    )
     args = parser.parse_args(argv)
     common = [f"--impl={i}" for i in args.impl] + ([f"--hypothesis-profile={args.profile}"] if args.profile else [])
 
@@ -126,6 +176,21 @@ def main(argv: list[str] | None = None) -> int:
         emit(
             f"| {test.split('/')[-1]} | {int(s['examples'])} | {int(s['invalid'])} | {s['seconds']:.2f} | {rate:.0f} |"
         )
+    if args.first_failures:
+        ff = first_failures(args.profile)
+        emit("")
+        emit("Time from a module's start to the first failure, per broken implementation in `tests/broken`")
+        emit("(sum of the test durations of its modules, in order, up to the first failing property; `-x`):")
+        emit("")
+        emit("| broken implementation | first failing property | seconds |")
+        emit("|---|---|---|")
+        for name, first in ff.items():
+            if first is None:
+                emit(f"| {name} | (none) | - |")
+            else:
+                emit(f"| {name} | {first[0]} | {first[1]:.2f} |")
+        times = [f[1] for f in ff.values() if f]
+        emit(f"| **max** | | **{max(times):.2f}** |")
     text = "\n".join(lines)
     print(text)
     if args.output:

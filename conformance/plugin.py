@@ -174,6 +174,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("hypothesis_profile", None) is None:
         profiles.load_default()
     guard.EXAMPLE_TIMEOUT = config.getoption("example_timeout")
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and "OMP_NUM_THREADS" not in os.environ:
+        # xdist workers share the cores: one intra-op thread pool per core, not per worker (the tensors
+        # here are tiny; oversubscribed thread pools only add contention)
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workerinput.get("workercount", 1))))
     try:
         runtime.set_device(config.getoption("device"))
         runtime.set_dtypes(config.getoption("dtype"))
@@ -322,6 +327,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if deselected:
             config.hook.pytest_deselected(items=deselected)
             items[:] = [item for item in items if missing_reason(item) is None]
+    breadth_first(items)
     xfail_strict = strict_xfails(config)
     for item in items:
         fn = getattr(item, "obj", None)
@@ -351,6 +357,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(
                 pytest.mark.xfail(reason=f"{entry.reason} [repro: {entry.repro}] ({entry.source})", strict=xfail_strict)
             )
+
+
+def breadth_first(items: list[pytest.Item]) -> None:
+    """Within each module, run the first case of every property before the second case of any: a bug
+    shows up after one case per property, not after every parametrization of the properties before."""
+    rounds: dict[tuple[str, str], int] = {}
+    keys = {}
+    module_order: dict[str, int] = {}
+    for index, item in enumerate(items):
+        module = str(getattr(item, "path", ""))
+        module_order.setdefault(module, len(module_order))
+        function = getattr(item, "originalname", item.name)
+        n = rounds.get((module, function), 0)
+        rounds[(module, function)] = n + 1
+        keys[id(item)] = (module_order[module], n, index)
+    items.sort(key=lambda item: keys[id(item)])
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -1,0 +1,89 @@
+"""No false failures: run the suite under many Hypothesis seeds and count the outcomes.
+
+    python bench/reliability.py --seeds 20 [--run PYTHON:IMPL ...] [--output FILE]
+
+Each ``--run`` names an interpreter (with the suite and the implementation
+installed) and an ``--impl`` value; the default is this interpreter on the
+reference.  For every seed the whole suite runs in the default profile with
+``--hypothesis-seed SEED -n 2``; the script prints, per run, how many seeds
+passed cleanly and the properties that failed under any seed.  A property that
+fails for the reference or for a transformers version (beyond its recorded
+expected failures) under some seed is a false failure to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_once(python: str, impl: str, seed: int) -> tuple[str, list[str], float]:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [
+            python,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            "2",
+            "-p",
+            "no:cacheprovider",
+            f"--impl={impl}",
+            f"--hypothesis-seed={seed}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - start
+    summary = next((ln.strip("= ") for ln in reversed(proc.stdout.splitlines()) if re.search(r"\d+ passed", ln)), "?")
+    failed = sorted(set(re.findall(r"^FAILED (\S+)", proc.stdout, flags=re.M)))
+    return summary, failed, elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--run", action="append", default=[], metavar="PYTHON:IMPL")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args(argv)
+    runs = [r.rsplit(":", 1) for r in args.run] or [[sys.executable, "reference"]]
+    lines = [f"{args.seeds} seeds (0..{args.seeds - 1}), default profile, `-n 2`", ""]
+    lines += [
+        "| interpreter | implementation | seeds passing cleanly | summaries | failures (property: seeds) | time per run (s) |"
+    ]
+    lines += ["|---|---|---|---|---|---|"]
+    for python, impl in runs:
+        summaries: Counter[str] = Counter()
+        failures: dict[str, list[int]] = {}
+        clean, total = 0, 0.0
+        for seed in range(args.seeds):
+            summary, failed, elapsed = run_once(python, impl, seed)
+            total += elapsed
+            summaries[re.sub(r" in [\d.]+s.*", "", summary)] += 1
+            clean += not failed
+            for f in failed:
+                failures.setdefault(f, []).append(seed)
+            print(f"{impl} seed {seed}: {summary}", file=sys.stderr, flush=True)
+        described = "; ".join(f"`{k}`: {v}" for k, v in failures.items()) or "none"
+        kinds = "; ".join(f"{n}x {s}" for s, n in summaries.items())
+        lines.append(
+            f"| `{python}` | {impl} | {clean}/{args.seeds} | {kinds} | {described} | {total / args.seeds:.1f} |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    if args.output:
+        args.output.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
