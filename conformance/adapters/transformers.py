@@ -61,14 +61,20 @@ def _cache_kwargs(layer_class: type) -> tuple[str, ...]:
     return names or ("past_key_values", "layer_past")
 
 
-def _rope_config_5(transformers: Any, canonical: Any) -> Any:
-    """5.x: a PreTrainedConfig with everything in ``rope_parameters``."""
-    config = transformers.PreTrainedConfig()
+def _model_config(config_class: type, canonical: Any) -> Any:
+    """A transformers config holding the canonical config's sizes (``head_dim`` only when given)."""
+    config = config_class()
     config.hidden_size = canonical.hidden_size
     config.num_attention_heads = canonical.num_attention_heads
     config.max_position_embeddings = canonical.max_position_embeddings
     if not canonical.derive_head_dim:
         config.head_dim = canonical.head_dim
+    return config
+
+
+def _rope_config_5(transformers: Any, canonical: Any) -> Any:
+    """5.x: a PreTrainedConfig with everything in ``rope_parameters``."""
+    config = _model_config(transformers.PreTrainedConfig, canonical)
     if canonical.layer_type:
         config.layer_types = canonical.layer_types
     config.rope_parameters = canonical.rope_parameters
@@ -81,12 +87,7 @@ def _rope_config_4(transformers: Any, canonical: Any) -> Any:
     RoPE parameters per layer type."""
     if canonical.layer_type:
         raise NotImplementedError("transformers 4.57 has no RoPE parameters per layer type")
-    config = transformers.PretrainedConfig()
-    config.hidden_size = canonical.hidden_size
-    config.num_attention_heads = canonical.num_attention_heads
-    config.max_position_embeddings = canonical.max_position_embeddings
-    if not canonical.derive_head_dim:
-        config.head_dim = canonical.head_dim
+    config = _model_config(transformers.PretrainedConfig, canonical)
     params = dict(canonical.rope_parameters)
     config.rope_theta = params.pop("rope_theta")
     config.partial_rotary_factor = params.pop("partial_rotary_factor", 1.0)
