@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib
 import importlib.metadata as md
 import inspect
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,9 +161,3 @@ def load_implementation(spec: str) -> Implementation:
             f"--impl {spec}: {impl.origin} exposes none of the contract names (see layer_conformance.contract)"
         )
     return impl
-
-
-def loaded_modules_version(module: str) -> str | None:
-    """Version of an already imported top-level module, without importing it."""
-    mod = sys.modules.get(module)
-    return getattr(mod, "__version__", None) if mod is not None else None

@@ -23,7 +23,7 @@ import json
 import platform
 import sys
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +49,6 @@ class Result:
     example: dict[str, Any] | None = None
     repro: str | None = None
     duration: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def file(self) -> str:
-        return self.key.split("::")[0]
-
-    @property
-    def property(self) -> str:
-        return self.key.split("::")[1].split("[")[0]
 
 
 def _first_line(text: str, limit: int = 300) -> str:
