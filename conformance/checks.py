@@ -4,7 +4,10 @@ failure message says what was seen, what was expected and the call that did it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import logging
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -14,6 +17,7 @@ from . import runtime
 from .tolerances import Tol, tolerance
 
 __all__ = [
+    "captured_warnings",
     "as_tensor_result",
     "assert_close",
     "assert_equal",
@@ -27,6 +31,35 @@ __all__ = [
 def requires(*names: str) -> pytest.MarkDecorator:
     """Mark a property as needing these contract names (missing ones skip it, or fail it when strict)."""
     return pytest.mark.requires(*names)
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def captured_warnings(logger_names: Sequence[str] = ("",)) -> Iterator[list[str]]:
+    """Collect the warnings raised with ``warnings.warn`` and logged (WARNING and above) to the named
+    loggers (the root logger by default; libraries whose loggers do not propagate name their own)."""
+    handler = _Records()
+    loggers = [logging.getLogger(name or None) for name in logger_names]
+    messages: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for logger in loggers:
+            logger.addHandler(handler)
+        try:
+            yield messages
+        finally:
+            for logger in loggers:
+                logger.removeHandler(handler)
+            messages.extend(handler.messages)
+            messages.extend(str(w.message) for w in caught)
 
 
 def describe(value: Any) -> str:

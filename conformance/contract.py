@@ -302,6 +302,10 @@ HOOKS: dict[str, str] = {
         "Default: the reference's ('cache', 'past_key_values', 'past_key_value', 'layer_past'); "
         "transformers 4.57: ('past_key_value', 'past_key_values', 'layer_past'); 5.x: ('cache', 'layer_past')."
     ),
+    "LOGGERS": (
+        "Names of the loggers the implementation warns through (GradientCheckpointingLayer's caching "
+        "warning). Default: the root logger; transformers: ('transformers',), whose logger does not propagate."
+    ),
     "rope_config": (
         "Callable turning the suite's canonical RoPE config (layer_conformance.harness.RopeConfig) into the "
         "config object the implementation's ROPE_INIT_FUNCTIONS and dynamic_rope_update read. Default: the "

@@ -57,6 +57,7 @@ def checkpointing_layers(base: type) -> dict[str, type]:
             self.dropout = nn.Dropout(dropout)
 
         def forward(self, x, y=None, *, scale=1.0, **kwargs):
+            """The MLP block's forward."""
             self.record({"scale": scale, **kwargs})
             h = self.inp(x if y is None else x + 2 * y)
             h = self.dropout(torch.tanh(h))

@@ -9,6 +9,8 @@ partial(torch.utils.checkpoint.checkpoint, use_reentrant=...)``.
 from __future__ import annotations
 
 import copy
+import inspect
+import itertools
 
 import pytest
 import torch
@@ -16,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from layer_conformance import runtime
-from layer_conformance.checks import assert_equal, requires
+from layer_conformance.checks import assert_equal, captured_warnings, requires
 from layer_conformance.harness import checkpointing_layers, enable_checkpointing
 from layer_conformance.observations import observe
 from layer_conformance.reference.layers import CHECKPOINTING_CACHE_KWARGS as DEFAULT_CACHE_KWARGS
@@ -325,3 +327,38 @@ def test_nested_checkpointing_layers_equal_plain(impl, use_reentrant, width, dep
     assert_equal(out_c, out_p, what="output", call=call)
     for name, g in grads_p.items():
         assert_equal(grads_c[name], g, what=f"gradient of {name}", call=call)
+
+
+def test_forward_keeps_its_name_doc_and_signature(impl):
+    """Deriving from GradientCheckpointingLayer leaves a layer's forward introspectable: its name,
+    docstring and signature are the ones the subclass wrote (code such as apply_chunking_to_forward
+    counts a forward's parameters with inspect.signature)."""
+    mlp = layers(impl)["MLP"]
+    forward = mlp(2).forward
+    call = "inspect.signature(MLP(2).forward)"
+    assert_equal(forward.__name__, "forward", what="forward.__name__", call=call)
+    assert_equal(forward.__doc__, "The MLP block's forward.", what="forward.__doc__", call=call)
+    assert_equal(
+        list(inspect.signature(forward).parameters), ["x", "y", "scale", "kwargs"], what="parameters", call=call
+    )
+
+
+_fresh = itertools.count()
+
+
+@pytest.mark.parametrize("use_reentrant", REENTRANT)
+@given(width=widths, seed=seeds())
+def test_turning_caching_off_is_warned_about(impl, use_reentrant, width, seed):
+    """While checkpointing turns caching off, a warning says so (at most once per layer class: each
+    example uses a new class); a call with nothing to turn off warns nothing."""
+    base = layers(impl)["Caching"]
+    cls = type(f"CachingLayer{next(_fresh)}", (base,), {})
+    layer = enable_checkpointing(cls(width).to(runtime.device()).train(), use_reentrant)
+    (x,) = inputs((2,), width, seed, 1, (True,))
+    loggers = impl.hook("LOGGERS", ("",))
+    with captured_warnings(loggers) as quiet:
+        layer(x)
+    assert not quiet, f"warned although nothing was turned off: {quiet} [{cls.__name__}(x), checkpointing]"
+    with captured_warnings(loggers) as warned:
+        layer(x, use_cache=True)
+    assert warned, f"turned use_cache off without a warning [{cls.__name__}(x, use_cache=True), checkpointing]"

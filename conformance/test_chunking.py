@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from hypothesis import given, note
+from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from layer_conformance import runtime
@@ -51,6 +51,7 @@ def _call(spec: ChunkSpec, n: int) -> str:
 
 @requires("apply_chunking_to_forward")
 @given(spec=chunk_specs(), n=n_inputs, dtype=dtypes(allow_half=True, allow_float64=True), seed=seeds())
+@example(spec=ChunkSpec((1024,), 0, 512), n=2, dtype=torch.float32, seed=0)  # sizes beyond Python's small ints
 def test_chunked_equals_unchunked(impl, spec, n, dtype, seed):
     """For a forward_fn independent along ``chunk_dim``, chunking (any dividing chunk size, any dim, negative
     dims included, 0 meaning no chunking) gives the result of applying forward_fn to the whole inputs,

@@ -109,6 +109,15 @@ def formula(config: RopeConfig, seq_len: int | None) -> tuple[list[float], float
     raise ValueError(kind)  # pragma: no cover
 
 
+def seq_lens(config: RopeConfig) -> st.SearchStrategy[int | None]:
+    """None, any length up to 3x the maximum, or the boundaries the types switch at."""
+    bounds = [config.max_position_embeddings, config.max_position_embeddings + 1]
+    original = config.param("original_max_position_embeddings")
+    if original:
+        bounds += [original, original + 1]
+    return st.none() | st.sampled_from(bounds) | st.integers(1, 3 * config.max_position_embeddings)
+
+
 def init(impl, config: RopeConfig, seq_len: int | None = None):
     fn = impl.ROPE_INIT_FUNCTIONS[config.rope_type]
     cfg = impl_rope_config(impl, config)
@@ -134,7 +143,7 @@ def test_init_function_matches_float64_formula(impl, rope_type, data):
     config = data.draw(rope_configs(types=(rope_type,)), label="config")
     seq_len = None
     if rope_type in ("dynamic", "longrope"):
-        seq_len = data.draw(st.one_of(st.none(), st.integers(1, 3 * config.max_position_embeddings)), label="seq_len")
+        seq_len = data.draw(seq_lens(config), label="seq_len")
     call = call_of(config, seq_len)
     result = init(impl, config, seq_len)
     assert isinstance(result, tuple) and len(result) == 2, (
@@ -164,7 +173,7 @@ def test_init_function_matches_reference(impl, rope_type, data):
     if rope_type not in impl.ROPE_INIT_FUNCTIONS:
         pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{rope_type!r}] in {impl.name}")
     config = data.draw(rope_configs(types=(rope_type,)), label="config")
-    seq_len = data.draw(st.one_of(st.none(), st.integers(1, 3 * config.max_position_embeddings)), label="seq_len")
+    seq_len = data.draw(seq_lens(config), label="seq_len")
     inv_freq, scaling = init(impl, config, seq_len)
     ref, ref_scaling = init(REFERENCE, config, seq_len)
     call = call_of(config, seq_len)
@@ -233,8 +242,8 @@ def test_dynamic_ntk_grows_and_resets(impl, config, data):
     ``max_seq_len_cached`` grows it, ``inv_freq`` becoming the init function recomputed at that length;
     after growth, a forward shorter than the original maximum resets to ``original_inv_freq`` and the
     original maximum; any other forward (within the cached length, the cached length itself included)
-    leaves ``inv_freq`` untouched, the same buffer.  The state after any sequence of forwards is that of
-    the model."""
+    leaves ``inv_freq`` untouched, the same buffer, which stays out of the state_dict (non-persistent).
+    The state after any sequence of forwards is that of the model."""
     module = rotary_module(impl, config, runtime.device())
     original = module.inv_freq.clone()
     max_pos = config.max_position_embeddings
@@ -257,6 +266,7 @@ def test_dynamic_ntk_grows_and_resets(impl, config, data):
         call = f"forwards of lengths {steps[: step + 1]} on {config}"
         assert_equal(int(module.max_seq_len_cached), cached, what="max_seq_len_cached", call=call)
         assert_close(module.inv_freq.cpu(), expected.cpu(), kind="rope_init", what="inv_freq", call=call)
+        assert "inv_freq" not in module.state_dict(), f"inv_freq became a persistent buffer (in state_dict) [{call}]"
         if not changes:
             assert module.inv_freq.data_ptr() == buffer, (
                 f"inv_freq was recomputed although length {length} neither grows past {cached} nor resets [{call}]"

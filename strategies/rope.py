@@ -16,7 +16,9 @@ def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_po
 
     The rotary dim (``head_dim * partial_rotary_factor``) is even and at least 2 (4 for ``dynamic``,
     whose NTK exponent ``dim / (dim - 2)`` needs it); ``original_max_position_embeddings`` never
-    exceeds ``max_position_embeddings``; llama3's high frequency factor exceeds its low one.
+    exceeds ``max_position_embeddings`` for longrope (whose factor is their ratio) and is drawn up to
+    real and extreme lengths for yarn (where it only places the ramp); llama3's high frequency
+    factor exceeds its low one.
     """
     from layer_conformance.harness import RopeConfig  # the strategy builds the harness' config
 
@@ -32,7 +34,10 @@ def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_po
         params["factor"] = draw(st.sampled_from([1.0, 2.0, 4.0, 1.5, 8.0]), label="factor")
     elif rope_type == "yarn":
         params["factor"] = draw(st.sampled_from([1.0, 2.0, 4.0, 8.0, 16.0, 0.5]), label="factor")
-        params["original_max_position_embeddings"] = draw(st.integers(2, max_pos), label="original")
+        # small originals leave the whole ramp below dim 0; real ones (4096...) and very long ones
+        # (past theta**2 * 2pi, where the upper bound is clamped to dim - 1) exercise both ends
+        original = st.integers(2, max_pos) | st.sampled_from([1024, 4096, 8192, 131072])
+        params["original_max_position_embeddings"] = draw(original, label="original")
         for name, options in [
             ("beta_fast", [32, 16, 64]),
             ("beta_slow", [1, 2]),

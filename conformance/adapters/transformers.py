@@ -126,6 +126,7 @@ def namespace(transformers: Any) -> types.SimpleNamespace:
 
     if "GradientCheckpointingLayer" in found:
         found["CHECKPOINTING_CACHE_KWARGS"] = _cache_kwargs(found["GradientCheckpointingLayer"])
+    found["LOGGERS"] = ("transformers",)  # transformers' library logger does not propagate to the root
     ns = types.SimpleNamespace(**found)
     ns.__version__ = version
     ns.transformers_major = major

@@ -1,9 +1,12 @@
 """A configurable GradientCheckpointingLayer for the broken implementations (not one itself)."""
 
 import functools
+import logging
 
 import torch
 from torch import nn
+
+logger = logging.getLogger("tests.broken")
 
 CACHE = ("cache", "past_key_values", "past_key_value", "layer_past")
 
@@ -17,6 +20,8 @@ def make_layer(
     every_level=False,
     keyword_tensors_reversed=False,
     default_on=False,
+    wraps=True,
+    warn="when changed",
 ):
     class GradientCheckpointingLayer(nn.Module):
         gradient_checkpointing = default_on
@@ -26,18 +31,20 @@ def make_layer(
             super().__init_subclass__(**kwargs)
             forward = cls.forward
 
-            @functools.wraps(forward)
             def wrapped(self, *args, **kw):
                 outermost = every_level or type(self).forward is wrapped
                 active = self.gradient_checkpointing and (ignore_mode or (self.training and torch.is_grad_enabled()))
                 if not (outermost and active):
                     return forward(self, *args, **kw)
+                changed = False
                 if not keep_cache:
                     if kw.get("use_cache"):
-                        kw["use_cache"] = False
+                        kw["use_cache"], changed = False, True
                     for name in CACHE:
                         if kw.get(name) is not None:
-                            kw[name] = None
+                            kw[name], changed = None, True
+                if warn == "always" or (warn == "when changed" and changed):
+                    logger.warning("caching turned off in %s", type(self).__name__)
                 if drop_kwargs:
                     kw = {}
                 if keyword_tensors_reversed:
@@ -46,6 +53,6 @@ def make_layer(
                 out = self._gradient_checkpointing_func(functools.partial(forward, self, **kw), *args)
                 return out.detach() if detach else out
 
-            cls.forward = wrapped
+            cls.forward = functools.wraps(forward)(wrapped) if wraps else wrapped
 
     return GradientCheckpointingLayer
