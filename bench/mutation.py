@@ -1,28 +1,36 @@
-"""Mutation testing of the reference with cosmic-ray; the properties of each API as the test command.
+"""Mutation testing of the reference: cosmic-ray's mutants, each module against the properties of its API.
 
     pip install cosmic-ray==8.7.0
-    python bench/mutation.py [--modules masks,rope] [--work bench/.mutation] [--output docs/mutation.md]
+    python bench/mutation.py [--modules masks,rope] [--output docs/mutation.md]
 
-Why cosmic-ray and not mutmut: cosmic-ray mutates the source file in place and
-runs an arbitrary test command in a fresh process, so it works with this
-repository's layout, where ``reference/`` is installed as
+Why cosmic-ray and not mutmut: cosmic-ray mutates the source file in place, so it
+works with this repository's layout, where ``reference/`` is installed as
 ``layer_conformance.reference`` through a package-dir mapping; mutmut 3 copies
 the sources into ``mutants/`` and relies on that copy being what gets imported,
 which the editable mapping defeats.
 
-Each module of ``reference/`` is mutated with the properties of its API only
-(``-x``, the ``selftest`` Hypothesis profile: 25 derandomized examples, no
-shrinking), so the run stays fast and a mutant is killed by the properties that
-should kill it.  Differential properties (``test_matches_reference``) compare
-the implementation with the reference, both mutated here, so they cannot kill
-anything: the score comes from the other properties.  Survivors are listed with
-their diff for classification in docs/mutation.md.
+cosmic-ray lists the mutants (``cosmic-ray init``) and applies each one to the
+file on disk; the properties then run in this process (``pytest.main``, after
+dropping every ``layer_conformance`` module so that the mutant is imported afresh
+by the implementation and by the properties alike), rather than in a new Python
+per mutant as ``cosmic-ray exec`` does: the start-up of torch would otherwise
+be most of the run (about 1700 mutants).  Each module is tested with the
+properties of its API only (``-x``, the ``selftest`` Hypothesis profile: 25
+derandomized examples, no shrinking).  Differential properties
+(``test_matches_reference``) compare the implementation with the reference,
+both mutated here, so they cannot kill anything: the score comes from the other
+properties.  Survivors are listed with their diff for classification in
+docs/mutation.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -43,73 +51,112 @@ MODULES = {
 
 CONFIG = """[cosmic-ray]
 module-path = "{module}"
-timeout = {timeout}
+timeout = 120
 excluded-modules = []
-test-command = "{python} -m pytest -x -q -p no:cacheprovider -p no:benchmark --hypothesis-profile=selftest {tests}"
+test-command = "true"
 
 [cosmic-ray.distributor]
 name = "local"
 """
 
 
-def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, cwd=ROOT, text=True, capture_output=True, **kwargs)
+class Timeout(Exception):
+    pass
 
 
-def mutate(name: str, work: Path, timeout: float) -> dict:
-    tests = " ".join(f"conformance/{t}" for t in MODULES[name])
-    config = work / f"{name}.toml"
+def specs(name: str, work: Path) -> list[tuple[str, str, str, int, int]]:
+    """(job id, operator, operator args, occurrence, line) of every mutant of ``reference/<name>.py``."""
     session = work / f"{name}.sqlite"
-    config.write_text(
-        CONFIG.format(module=ROOT / "reference" / f"{name}.py", timeout=timeout, python=sys.executable, tests=tests)
-    )
     if not session.exists():
-        done = run(["cosmic-ray", "init", str(config), str(session)])
+        config = work / f"{name}.toml"
+        config.write_text(CONFIG.format(module=ROOT / "reference" / f"{name}.py"))
+        done = subprocess.run(["cosmic-ray", "init", str(config), str(session)], capture_output=True, text=True)
         if done.returncode:
             raise SystemExit(done.stderr)
-    baseline = run(["cosmic-ray", "baseline", str(config)])
-    if baseline.returncode:
-        raise SystemExit(f"{name}: the unmutated tests fail: {baseline.stdout[-2000:]}{baseline.stderr[-2000:]}")
-    start = time.perf_counter()
-    run(["cosmic-ray", "exec", str(config), str(session)])
-    elapsed = time.perf_counter() - start
-    return summarize(name, session, elapsed)
-
-
-def summarize(name: str, session: Path, elapsed: float) -> dict:
     db = sqlite3.connect(session)
-    rows = db.execute(
-        "select s.job_id, s.operator_name, s.start_pos_row, r.test_outcome, r.diff, r.worker_outcome "
-        "from mutation_specs s left join work_results r on s.job_id = r.job_id"
+    return db.execute(
+        "select job_id, operator_name, operator_args, occurrence, start_pos_row from mutation_specs order by job_id"
     ).fetchall()
+
+
+def run_properties(tests: list[str]) -> int:
+    """The properties, in this process, with every layer_conformance module imported afresh."""
+    for module in [m for m in sys.modules if m.split(".")[0] in ("layer_conformance", "conformance")]:
+        del sys.modules[module]
+    args = [str(ROOT / "conformance" / t) for t in tests]
+    args += ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark", "--hypothesis-profile=selftest"]
+    args += ["--example-timeout=20", "-W", "ignore"]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return int(pytest_main(args))
+
+
+def pytest_main(args: list[str]) -> int:
+    import pytest
+
+    return pytest.main(args)
+
+
+def mutate(name: str, work: Path, limit: float) -> dict:
+    from cosmic_ray.mutating import use_mutation
+    from cosmic_ray.plugins import get_operator
+
+    results_path = work / f"{name}.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    module_path = ROOT / "reference" / f"{name}.py"
+    start = time.perf_counter()
+
+    def on_alarm(signum, frame):
+        raise Timeout
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    for job, operator_name, operator_args, occurrence, line in specs(name, work):
+        if job in results:
+            continue
+        operator = get_operator(operator_name)(**(json.loads(operator_args) if operator_args else {}))
+        with use_mutation(module_path, operator, occurrence) as (original, mutated):
+            if mutated is None:
+                outcome = "no mutation"
+            else:
+                signal.alarm(int(limit))
+                try:
+                    outcome = "killed" if run_properties(MODULES[name]) != 0 else "survived"
+                except Timeout:
+                    outcome = "killed (timeout)"
+                finally:
+                    signal.alarm(0)
+        diff = ""
+        if mutated is not None:
+            import difflib
+
+            diff = "".join(difflib.unified_diff(original.splitlines(True), mutated.splitlines(True), n=0))
+        results[job] = {"operator": operator_name, "line": line, "outcome": outcome, "diff": diff}
+        results_path.write_text(json.dumps(results, indent=1))
+    return summarize(name, results, time.perf_counter() - start)
+
+
+def summarize(name: str, results: dict, seconds: float) -> dict:
     outcomes: dict[str, int] = {}
-    survivors = []
-    for job, operator, line, test_outcome, diff, worker_outcome in rows:
-        outcome = test_outcome or worker_outcome or "pending"
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        if test_outcome == "survived":
-            survivors.append({"job": job, "operator": operator, "line": line, "diff": diff})
-    return {"module": name, "outcomes": outcomes, "survivors": survivors, "seconds": elapsed, "total": len(rows)}
+    for r in results.values():
+        outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
+    survivors = sorted((r for r in results.values() if r["outcome"] == "survived"), key=lambda r: r["line"])
+    return {"module": name, "outcomes": outcomes, "seconds": seconds, "survivors": survivors}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modules", default=",".join(MODULES))
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".mutation")
-    parser.add_argument("--timeout", type=float, default=120.0)
-    parser.add_argument("--summarize-only", action="store_true", help="read the sessions in --work, run nothing")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds a mutant's properties may run")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    results = []
+    os.chdir(ROOT)
+    summaries = []
     for name in args.modules.split(","):
-        if args.summarize_only:
-            results.append(summarize(name, args.work / f"{name}.sqlite", 0.0))
-        else:
-            results.append(mutate(name, args.work, args.timeout))
-        r = results[-1]
-        print(f"{name}: {r['outcomes']} in {r['seconds']:.0f} s", file=sys.stderr, flush=True)
-    (args.work / "summary.json").write_text(json.dumps(results, indent=1))
-    print(json.dumps([{k: v for k, v in r.items() if k != "survivors"} for r in results], indent=1))
+        summaries.append(mutate(name, args.work, args.timeout))
+        s = summaries[-1]
+        print(f"{name}: {s['outcomes']} in {s['seconds']:.0f} s", file=sys.stderr, flush=True)
+    (args.work / "summary.json").write_text(json.dumps(summaries, indent=1))
+    print(json.dumps([{k: v for k, v in s.items() if k != "survivors"} for s in summaries], indent=1))
     return 0
 
 
