@@ -112,7 +112,10 @@ def mutate(name: str, work: Path, limit: float) -> dict:
     for job, operator_name, operator_args, occurrence, line in specs(name, work):
         if job in results:
             continue
-        operator = get_operator(operator_name)(**(json.loads(operator_args) if operator_args else {}))
+        operator_kwargs = json.loads(operator_args) if operator_args else {}
+        if isinstance(operator_kwargs, str):  # stored JSON-encoded twice
+            operator_kwargs = json.loads(operator_kwargs)
+        operator = get_operator(operator_name)(**(operator_kwargs or {}))
         with use_mutation(module_path, operator, occurrence) as (original, mutated):
             if mutated is None:
                 outcome = "no mutation"
