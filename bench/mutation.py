@@ -26,6 +26,7 @@ docs/mutation.md.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import io
 import json
@@ -96,6 +97,28 @@ def pytest_main(args: list[str]) -> int:
     return pytest.main(args)
 
 
+class _DropAnnotations(ast.NodeTransformer):
+    def visit_arg(self, node: ast.arg) -> ast.arg:
+        node.annotation = None
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        node.returns = None
+        self.generic_visit(node)
+        return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+        node.annotation = ast.Constant(None)
+        return node
+
+
+def only_annotations(original: str, mutated: str) -> bool:
+    """Whether the mutant changes type annotations only: equivalent, since every reference module
+    postpones their evaluation (``from __future__ import annotations``)."""
+    strip = _DropAnnotations()
+    return ast.dump(strip.visit(ast.parse(original))) == ast.dump(strip.visit(ast.parse(mutated)))
+
+
 def mutate(name: str, work: Path, limit: float) -> dict:
     from cosmic_ray.mutating import use_mutation
     from cosmic_ray.plugins import get_operator
@@ -119,6 +142,8 @@ def mutate(name: str, work: Path, limit: float) -> dict:
         with use_mutation(module_path, operator, occurrence) as (original, mutated):
             if mutated is None:
                 outcome = "no mutation"
+            elif only_annotations(original, mutated):
+                outcome = "equivalent (annotation)"
             else:
                 signal.alarm(int(limit))
                 try:

@@ -149,11 +149,14 @@ def test_wrong_number_of_arguments_is_value_error(impl, spec, n, delta, seed):
 
 
 @requires("apply_chunking_to_forward")
-@given(spec=chunk_specs(allow_zero=False), extra=st.integers(1, 3), seed=seeds())
-def test_unequal_sizes_is_value_error(impl, spec, extra, seed):
-    """With chunking on, inputs of different sizes along ``chunk_dim`` raise ValueError."""
+@given(spec=chunk_specs(allow_zero=False), extra=st.integers(1, 3), smaller=st.booleans(), seed=seeds())
+def test_unequal_sizes_is_value_error(impl, spec, extra, smaller, seed):
+    """With chunking on, inputs of different sizes along ``chunk_dim`` raise ValueError, whichever is
+    larger."""
     other = list(spec.shape)
     other[spec.chunk_dim] += spec.chunk_size * extra  # still divisible: only the inequality is wrong
+    if smaller:  # the first input is the larger one
+        spec, other = ChunkSpec(tuple(other), spec.chunk_dim, spec.chunk_size), list(spec.shape)
     xs = [
         make_tensor(spec.shape, seed, device=runtime.device()),
         make_tensor(tuple(other), seed + 1, device=runtime.device()),
@@ -168,6 +171,24 @@ def test_unequal_sizes_is_value_error(impl, spec, extra, seed):
         what=f"inputs of sizes {spec.size} and {other[spec.chunk_dim]} along dim {spec.chunk_dim}",
         call=_call(spec, 2),
     )
+
+
+@requires("apply_chunking_to_forward")
+@given(chunk_size=st.sampled_from([0, 1, 2]))
+def test_no_input_tensor_is_an_error(impl, chunk_size):
+    """At least one input tensor is needed: none is an error (ValueError; transformers asserts), whatever
+    the chunk size, before forward_fn is called."""
+    calls = []
+    assert_raises(
+        (ValueError, AssertionError),
+        impl.apply_chunking_to_forward,
+        lambda: calls.append(1),
+        chunk_size,
+        0,
+        what="no input tensors",
+        call=f"apply_chunking_to_forward(fn, {chunk_size}, 0)",
+    )
+    assert not calls, f"forward_fn was called without inputs [apply_chunking_to_forward(fn, {chunk_size}, 0)]"
 
 
 @requires("apply_chunking_to_forward")

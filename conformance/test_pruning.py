@@ -281,6 +281,21 @@ def test_prune_layer_rejects_other_layer_types(impl, make):
 
 @pytest.mark.parametrize("route", ROUTES)
 @given(n_in=features, n_out=features, along_out=st.booleans(), seed=seeds(), data=st.data())
+def test_negative_dim_means_the_same_as_the_positive_one(impl, route, n_in, n_out, along_out, seed, data):
+    """A negative ``dim`` counts from the end, as everywhere in torch: pruning along ``dim - 2`` gives the
+    weight and bias of pruning along ``dim``."""
+    layer = route.build(impl, n_in, n_out, seed)
+    dim = route.out_dim() if along_out else route.in_dim()
+    index = data.draw(prune_indices(layer.weight.shape[dim]), label="index")
+    positive = route.prune(impl, layer, index, dim)
+    call = route.call(index, dim - 2)
+    negative = route.prune(impl, layer, index, dim - 2)
+    assert_equal(negative.weight.detach(), positive.weight.detach(), what=f"weight with dim={dim - 2}", call=call)
+    assert_equal(negative.bias.detach(), positive.bias.detach(), what=f"bias with dim={dim - 2}", call=call)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@given(n_in=features, n_out=features, along_out=st.booleans(), seed=seeds(), data=st.data())
 def test_pruned_layer_matches_reference(impl, route, n_in, n_out, along_out, seed, data):
     """Differential: the pruned weight and bias equal the reference's for the same layer and index."""
     layer = route.build(impl, n_in, n_out, seed)

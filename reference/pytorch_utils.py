@@ -114,6 +114,7 @@ def prune_linear_layer(layer: nn.Linear, index: torch.LongTensor, dim: int = 0) 
     parameters keep the dtype and device of the old ones and require grad.
     """
     weight = layer.weight
+    dim = dim % weight.dim()  # a negative dim counts from the end, as everywhere in torch
     index = index.to(weight.device)
     new_weight = weight.index_select(dim, index)
     out_features, in_features = new_weight.shape
@@ -132,6 +133,7 @@ def prune_conv1d_layer(layer: Conv1D, index: torch.LongTensor, dim: int = 1) -> 
     is pruned only along dim 1.  The new parameters keep dtype and device.
     """
     weight = layer.weight
+    dim = dim % weight.dim()
     index = index.to(weight.device)
     new_weight = weight.index_select(dim, index)
     nx, nf = new_weight.shape
