@@ -170,13 +170,49 @@ def summarize(name: str, results: dict, seconds: float) -> dict:
     return {"module": name, "outcomes": outcomes, "seconds": seconds, "survivors": survivors}
 
 
+def markdown(names: list[str], work: Path) -> str:
+    """The score table per module and every survivor with its diff."""
+    lines = [
+        "| module | mutants | killed | equivalent (annotations) | survived | score (killed / non-annotation) |",
+        "|---|---|---|---|---|---|",
+    ]
+    survivors = []
+    for name in names:
+        path = work / f"{name}.json"
+        if not path.exists():
+            continue
+        results = json.loads(path.read_text())
+        outcomes: dict[str, int] = {}
+        for r in results.values():
+            key = "killed" if r["outcome"].startswith("killed") else r["outcome"]
+            outcomes[key] = outcomes.get(key, 0) + 1
+        killed, annotation = outcomes.get("killed", 0), outcomes.get("equivalent (annotation)", 0)
+        survived = outcomes.get("survived", 0)
+        lines.append(
+            f"| reference/{name}.py | {len(results)} | {killed} | {annotation} | {survived} | "
+            f"{100 * killed / max(1, killed + survived):.1f}% |"
+        )
+        survivors += [
+            (name, r) for r in sorted(results.values(), key=lambda r: r["line"]) if r["outcome"] == "survived"
+        ]
+    lines += ["", "Survivors:", ""]
+    for name, r in survivors:
+        changed = [ln for ln in r["diff"].splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+        lines.append(f"- `reference/{name}.py:{r['line']}` {r['operator'].split('/')[-1]}: `{' / '.join(changed)}`")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modules", default=",".join(MODULES))
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".mutation")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds a mutant's properties may run")
+    parser.add_argument("--markdown", action="store_true", help="print the results in --work as Markdown; run nothing")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.markdown:
+        print(markdown(args.modules.split(","), args.work))
+        return 0
     os.chdir(ROOT)
     summaries = []
     for name in args.modules.split(","):
