@@ -182,8 +182,16 @@ class RopeConfig:
 
 
 def impl_rope_config(impl: Any, config: RopeConfig) -> Any:
-    """The implementation's config object for ``config`` (its ``rope_config`` hook, or the canonical one)."""
-    return impl.hook("rope_config", RopeConfig.namespace)(config)
+    """The implementation's config object for ``config`` (its ``rope_config`` hook, or the canonical one).
+
+    A hook returns None for a configuration its config form cannot express; the draw is then discarded
+    (``hypothesis.reject``), not failed."""
+    result = impl.hook("rope_config", RopeConfig.namespace)(config)
+    if result is None:
+        from hypothesis import reject
+
+        reject()
+    return result
 
 
 def rotary_module(impl: Any, config: RopeConfig, device: Any = "cpu") -> nn.Module:

@@ -78,8 +78,8 @@ def formula(config: RopeConfig, seq_len: int | None) -> tuple[list[float], float
                 out.append((1 - smooth) * f / factor + smooth * f)
         return out, 1.0
     if kind == "yarn":
-        factor = p("factor")
         original = p("original_max_position_embeddings")
+        factor = p("factor") or max_pos / original
 
         def mscale(scale, m=1.0):
             return 1.0 if scale <= 1 else 0.1 * m * math.log(scale) + 1.0
@@ -130,9 +130,57 @@ def call_of(config: RopeConfig, seq_len=None) -> str:
     return f"ROPE_INIT_FUNCTIONS[{config.rope_type!r}](config, seq_len={seq_len}) with {config}"
 
 
+#: Pinned regimes the draws reach too rarely (explicit examples, by index): YaRN with both correction
+#: bounds clamped (theta 10, a very long original context), YaRN's mscale ratio, llama3 band edges.
+PINNED_FORMULA = {
+    "yarn": [
+        RopeConfig(
+            "yarn",
+            10.0,
+            head_dim=8,
+            max_position_embeddings=16,
+            params=(
+                ("beta_fast", 16),
+                ("factor", 4.0),
+                ("original_max_position_embeddings", 131072),
+                ("truncate", False),
+            ),
+        ),
+        RopeConfig(
+            "yarn",
+            10000.0,
+            head_dim=16,
+            max_position_embeddings=16,
+            params=(
+                ("factor", 8.0),
+                ("mscale", 0.707),
+                ("mscale_all_dim", 0.5),
+                ("original_max_position_embeddings", 4096),
+            ),
+        ),
+    ],
+    "llama3": [
+        RopeConfig(
+            "llama3",
+            10000.0,
+            head_dim=16,
+            max_position_embeddings=16,
+            params=(
+                ("factor", 8.0),
+                ("high_freq_factor", 8.0),
+                ("low_freq_factor", 1.0),
+                ("original_max_position_embeddings", 8191),
+            ),
+        ),
+    ],
+}
+
+
 @pytest.mark.parametrize("rope_type", TYPES)
-@given(data=st.data())
-def test_init_function_matches_float64_formula(impl, rope_type, data):
+@given(data=st.data(), pinned=st.just(None))
+@example(data=None, pinned=0)
+@example(data=None, pinned=1)
+def test_init_function_matches_float64_formula(impl, rope_type, data, pinned):
     """Each init function returns float32 inverse frequencies (``dim // 2`` of them, ``dim = head_dim *
     partial_rotary_factor``) and the attention scaling of its documented formula: default ``1 / theta **
     (2i / dim)``; linear divided by factor; dynamic with the base rescaled for the sequence length; yarn's
@@ -140,10 +188,13 @@ def test_init_function_matches_float64_formula(impl, rope_type, data):
     long factors and attention factor."""
     if rope_type not in impl.ROPE_INIT_FUNCTIONS:
         pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{rope_type!r}] in {impl.name}")
-    config = data.draw(rope_configs(types=(rope_type,)), label="config")
-    seq_len = None
-    if rope_type in ("dynamic", "longrope"):
-        seq_len = data.draw(seq_lens(config), label="seq_len")
+    if data is None:  # an explicit example: a pinned regime of this type, if any
+        if pinned >= len(PINNED_FORMULA.get(rope_type, [])):
+            return
+        config, seq_len = PINNED_FORMULA[rope_type][pinned], None
+    else:
+        config = data.draw(rope_configs(types=(rope_type,)), label="config")
+        seq_len = data.draw(seq_lens(config), label="seq_len") if rope_type in ("dynamic", "longrope") else None
     call = call_of(config, seq_len)
     result = init(impl, config, seq_len)
     assert isinstance(result, tuple) and len(result) == 2, (
@@ -389,3 +440,20 @@ def test_attention_scores_depend_only_on_relative_position(impl, config, m, n, s
         assert_close(
             scores[1:], scores[:1], kind=kind, dtype=torch.float64, what=f"score after shift ({label})", call=call
         )
+
+
+@requires("dynamic_rope_update")
+def test_decorated_forward_keeps_its_name_and_doc(impl):
+    """``dynamic_rope_update`` returns a forward that keeps the decorated function's name, docstring and
+    signature (functools.wraps), so that introspection of the rotary module still sees its forward."""
+
+    def forward(self, x, position_ids):
+        """Rotary forward."""
+
+    decorated = impl.dynamic_rope_update(forward)
+    call = "dynamic_rope_update(forward)"
+    assert_equal(decorated.__name__, "forward", what="__name__", call=call)
+    assert_equal(decorated.__doc__, "Rotary forward.", what="__doc__", call=call)
+    assert_equal(
+        list(inspect.signature(decorated).parameters)[:3], ["self", "x", "position_ids"], what="parameters", call=call
+    )

@@ -15,10 +15,10 @@ def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_po
     """A canonical :class:`~layer_conformance.harness.RopeConfig` of one of ``types`` with its parameters.
 
     The rotary dim (``head_dim * partial_rotary_factor``) is even and at least 2 (4 for ``dynamic``,
-    whose NTK exponent ``dim / (dim - 2)`` needs it); ``original_max_position_embeddings`` never
-    exceeds ``max_position_embeddings`` for longrope (whose factor is their ratio) and is drawn up to
-    real and extreme lengths for yarn (where it only places the ramp); llama3's high frequency
-    factor exceeds its low one.
+    whose NTK exponent ``dim / (dim - 2)`` needs it); ``original_max_position_embeddings`` goes up to
+    twice ``max_position_embeddings`` for longrope (whose factor is their ratio) and up to real and
+    extreme lengths for yarn (where it places the ramp); llama3's high frequency factor exceeds its
+    low one.
     """
     from layer_conformance.harness import RopeConfig  # the strategy builds the harness' config
 
@@ -33,7 +33,8 @@ def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_po
     if rope_type in ("linear", "dynamic"):
         params["factor"] = draw(st.sampled_from([1.0, 2.0, 4.0, 1.5, 8.0]), label="factor")
     elif rope_type == "yarn":
-        params["factor"] = draw(st.sampled_from([1.0, 2.0, 4.0, 8.0, 16.0, 0.5]), label="factor")
+        # None: the factor is the ratio of the maximum to the original length (given explicitly as None)
+        params["factor"] = draw(st.sampled_from([1.0, 2.0, 4.0, 8.0, 16.0, 0.5, None]), label="factor")
         # small originals leave the whole ramp below dim 0; real ones (4096...) and very long ones
         # (past theta**2 * 2pi, where the upper bound is clamped to dim - 1) exercise both ends
         original = st.integers(2, max_pos) | st.sampled_from([1024, 4096, 8192, 131072])
@@ -46,11 +47,12 @@ def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_po
             ("attention_factor", [0.5, 1.0, 1.3]),
             ("truncate", [True, False]),
         ]:
-            value = draw(st.one_of(st.none(), st.sampled_from(options)), label=name)
+            value = draw(st.sampled_from([None, *options]), label=name)
             if value is not None:
                 params[name] = value
     elif rope_type == "longrope":
-        params["original_max_position_embeddings"] = draw(st.integers(2, max_pos), label="original")
+        # up to twice the maximum: a model shortened below its pretraining length has factor < 1
+        params["original_max_position_embeddings"] = draw(st.integers(2, 2 * max_pos), label="original")
         ext = st.lists(st.sampled_from([1.0, 1.25, 2.0, 3.5, 8.0]), min_size=rotary_dim // 2, max_size=rotary_dim // 2)
         params["short_factor"] = tuple(draw(ext, label="short_factor"))
         params["long_factor"] = tuple(draw(ext, label="long_factor"))
@@ -61,10 +63,11 @@ def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_po
         params["factor"] = draw(st.sampled_from([2.0, 8.0, 4.0]), label="factor")
         params["low_freq_factor"] = draw(st.sampled_from([1.0, 2.0]), label="low_freq_factor")
         params["high_freq_factor"] = draw(st.sampled_from([4.0, 8.0]), label="high_freq_factor")
-        params["original_max_position_embeddings"] = draw(st.sampled_from([16, 64, 1024, 8192]), label="original")
+        original = st.sampled_from([16, 64, 1024, 8192, 100, 8191])  # not always a multiple of the factors
+        params["original_max_position_embeddings"] = draw(original, label="original")
     return RopeConfig(
         rope_type=rope_type,
-        rope_theta=draw(st.sampled_from([10000.0, 100.0, 500000.0]), label="rope_theta"),
+        rope_theta=draw(st.sampled_from([10000.0, 100.0, 500000.0, 10.0]), label="rope_theta"),
         head_dim=head_dim,
         max_position_embeddings=max_pos,
         partial_rotary_factor=partial,

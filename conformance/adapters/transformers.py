@@ -83,10 +83,11 @@ def _rope_config_5(transformers: Any, canonical: Any) -> Any:
 
 def _rope_config_4(transformers: Any, canonical: Any) -> Any:
     """4.57: ``rope_theta`` and ``partial_rotary_factor`` on the config, the rest in ``rope_scaling``;
-    longrope also reads ``original_max_position_embeddings`` from the config itself.  4.57 has no
-    RoPE parameters per layer type."""
-    if canonical.layer_type:
-        raise NotImplementedError("transformers 4.57 has no RoPE parameters per layer type")
+    longrope also reads ``original_max_position_embeddings`` from the config itself.  None (not
+    expressible) for RoPE parameters per layer type and for a YaRN factor left to the ratio of the
+    lengths (``factor: None``), both 5.x features: 4.57's validation requires a YaRN factor."""
+    if canonical.layer_type or (canonical.rope_type == "yarn" and canonical.param("factor") is None):
+        return None
     config = _model_config(transformers.PretrainedConfig, canonical)
     params = dict(canonical.rope_parameters)
     config.rope_theta = params.pop("rope_theta")
