@@ -231,18 +231,25 @@ def builder_spec(data, impl, geo: Geometry, kinds, *, realistic: bool = True) ->
     return geo, spec, extra
 
 
+def at_head_zero(fn):
+    """A custom mask function that also looks at the head index: builders evaluate head 0 only."""
+    return lambda b, h, q, kv: torch.as_tensor(fn(b, h, q, kv)) & (h == 0)
+
+
 @requires("sdpa_mask", "causal_mask_function")
-@given(geo=geometries(realistic=False), data=st.data())
-def test_sdpa_mask_equals_truth_table(impl, geo, data):
+@given(geo=geometries(realistic=False), head_aware=st.booleans(), data=st.data())
+def test_sdpa_mask_equals_truth_table(impl, geo, head_aware, data):
     """Without the causal skip, ``sdpa_mask`` returns a bool tensor [batch, 1, q_length, kv_length] whose
     entry [b, 0, i, j] is the mask function at (b, 0, q_offset + i, kv_offset + j) and the 2-D padding mask
-    at absolute key position kv_offset + j (False beyond its length)."""
+    at absolute key position kv_offset + j (False beyond its length); custom mask functions that read the
+    head index see head 0."""
     geo, spec, extra = builder_spec(data, impl, geo, tuple(MASK_KINDS), realistic=False)
     device = runtime.device()
     am = geo.attention_mask_tensor(device)
+    fn = spec.build(impl, device)
     out = impl.sdpa_mask(
         **geo.kwargs(),
-        mask_function=spec.build(impl, device),
+        mask_function=at_head_zero(fn) if head_aware else fn,
         attention_mask=am,
         allow_is_causal_skip=False,
         device=device,
