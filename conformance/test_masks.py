@@ -313,6 +313,26 @@ def test_sdpa_mask_returns_none_only_when_sdpa_is_causal_computes_the_mask(impl,
         assert_equal(out.cpu(), expected, what="mask values", call=call)
 
 
+@requires("sdpa_mask", "eager_mask", "causal_mask_function")
+@given(batch=st.integers(1, 2), q_length=lengths, kv_length=lengths)
+def test_builder_defaults(impl, batch, q_length, kv_length):
+    """Called with sizes only, the builders use offsets 0 and the causal mask function; ``eager_mask``
+    defaults to float32; ``sdpa_mask`` may then return None only where sdpa's ``is_causal`` gives the mask."""
+    geo = Geometry(batch, q_length, kv_length)
+    expected = expected_mask(MaskSpec("causal"), geo)
+    call = f"sdpa_mask({batch}, {q_length}, {kv_length})"
+    out = impl.sdpa_mask(batch, q_length, kv_length)
+    if out is None:
+        assert_equal(sdpa_is_causal_mask(geo), expected, what="mask sdpa computes for None", call=call)
+    else:
+        assert_equal(out.cpu(), expected, what="mask values", call=call)
+    eager = impl.eager_mask(batch, q_length, kv_length)
+    call = f"eager_mask({batch}, {q_length}, {kv_length})"
+    assert_equal(eager.dtype, torch.float32, what="default eager mask dtype", call=call)
+    minimum = torch.finfo(torch.float32).min
+    assert_equal(eager.cpu(), torch.where(expected, torch.zeros(()), minimum), what="eager mask values", call=call)
+
+
 @requires("eager_mask", "causal_mask_function")
 @given(
     geo=geometries(realistic=False),
