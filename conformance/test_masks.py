@@ -314,10 +314,12 @@ def test_sdpa_mask_returns_none_only_when_sdpa_is_causal_computes_the_mask(impl,
 
 
 @requires("sdpa_mask", "eager_mask", "causal_mask_function")
-@given(batch=st.integers(1, 2), q_length=lengths, kv_length=lengths)
-def test_builder_defaults(impl, batch, q_length, kv_length):
-    """Called with sizes only, the builders use offsets 0 and the causal mask function; ``eager_mask``
-    defaults to float32; ``sdpa_mask`` may then return None only where sdpa's ``is_causal`` gives the mask."""
+@given(batch=st.integers(1, 2), length=lengths)
+def test_builder_defaults(impl, batch, length):
+    """Called with sizes only (a prefill: as many keys as queries, none padded), the builders use offsets 0
+    and the causal mask function; ``eager_mask`` defaults to float32; ``sdpa_mask`` may return None only
+    where sdpa's ``is_causal`` gives the mask."""
+    q_length = kv_length = length
     geo = Geometry(batch, q_length, kv_length)
     expected = expected_mask(MaskSpec("causal"), geo)
     call = f"sdpa_mask({batch}, {q_length}, {kv_length})"
