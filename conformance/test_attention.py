@@ -251,3 +251,42 @@ def test_matches_reference(impl, name, case, dtype):
         what="output vs reference",
         call=f"{name}({case.describe()}, {dtype})",
     )
+
+
+@requires("sdpa_attention_forward")
+@given(case=attention_cases(styles=("none", "boolean")).filter(lambda c: c.groups == 1))
+def test_sdpa_module_without_groups_attribute_repeats_nothing(impl, case):
+    """A module without ``num_key_value_groups`` (an encoder's, say) gets plain attention from sdpa: each
+    query head reads the key/value head of the same index."""
+    device = runtime.device()
+    q, k, v = case.qkv(torch.float32, device)
+    module = torch.nn.Module()
+    module.is_causal = False
+    mask = case.keep(device)
+    out, _ = impl.sdpa_attention_forward(module, q, k, v, mask, scaling=case.scaling)
+    expected = definition(case, q, k, v, case.bias(torch.float64, device))
+    call = f"sdpa_attention_forward(module without num_key_value_groups, {case.describe()})"
+    assert_close(
+        _rows(out, case, device).double(),
+        _rows(expected, case, device),
+        kind="attention_fp64",
+        dtype=torch.float32,
+        what="output",
+        call=call,
+    )
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@given(case=attention_cases(styles=("none", "additive")))
+def test_dropout_defaults_to_zero(impl, name, case):
+    """Without a ``dropout`` argument, a module in training mode gets no dropout: the output equals the
+    call with ``dropout=0.0``."""
+    device = runtime.device()
+    q, k, v = case.qkv(torch.float32, device)
+    module = attention_module(case.groups, is_causal=False if name.startswith("sdpa") else None, training=True)
+    fn = getattr(impl, name)
+    mask = case.bias(torch.float32, device)
+    out_default, _ = fn(module, q, k, v, mask, scaling=case.scaling)
+    out_zero, _ = fn(module, q, k, v, mask, scaling=case.scaling, dropout=0.0)
+    call = f"{name}(training module, {case.describe()}) without dropout"
+    assert_equal(_rows(out_default, case, device), _rows(out_zero, case, device), what="output", call=call)

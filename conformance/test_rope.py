@@ -329,7 +329,7 @@ def test_dynamic_ntk_grows_and_resets(impl, config, data):
 def test_longrope_switches_factors_at_the_original_maximum(impl, config, data):
     """longrope uses the long factors exactly when the largest position + 1 exceeds
     ``original_max_position_embeddings`` (the boundary itself is short), the short factors otherwise;
-    switching back and forth is reversible."""
+    switching back and forth is reversible; ``inv_freq`` stays a non-persistent buffer."""
     module = rotary_module(impl, config, runtime.device())
     original = config.param("original_max_position_embeddings")
     short, _ = init(impl, config)
@@ -347,6 +347,7 @@ def test_longrope_switches_factors_at_the_original_maximum(impl, config, data):
         expected = long if length > original else short
         call = f"forwards of lengths {steps[: step + 1]} on {config}"
         assert_close(module.inv_freq.cpu(), expected.cpu(), kind="rope_init", what="inv_freq", call=call)
+        assert "inv_freq" not in module.state_dict(), f"inv_freq became a persistent buffer (in state_dict) [{call}]"
 
 
 @requires("dynamic_rope_update")
