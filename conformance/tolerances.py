@@ -26,6 +26,13 @@ rope_cos   the rotary forward's cos/sin in a dtype against float64 cos/sin of
            the same frequencies
 rope_relative    rotated q . k at (m, n) against (m + s, n + s), rotated by the
            forward's float32 cos/sin (``rope_relative_fp64``: rotated in float64)
+
+One analytic term is added on top of the measured rows: the rotary forward
+computes its angles ``position * inv_freq`` in float32, so cos/sin carry the
+rounding of the angle, up to ``|angle| * 2**-24``, whatever the output dtype
+(:func:`float32_angle_error`).  The rows were measured at the angles of usual
+configurations; a yarn or linear configuration with a factor below one
+multiplies the frequencies, and so the angles and this error, without bound.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["TABLE", "Tol", "tolerance"]
+__all__ = ["TABLE", "Tol", "float32_angle_error", "tolerance"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,10 @@ class Tol:
 
     def __str__(self) -> str:
         return f"atol={self.atol:g}, rtol={self.rtol:g}"
+
+    def plus(self, atol: float) -> Tol:
+        """This tolerance with ``atol`` more absolute room (an analytic bound added to a measured row)."""
+        return Tol(self.atol + atol, self.rtol)
 
 
 EXACT = Tol(0.0, 0.0)
@@ -165,3 +176,10 @@ def tolerance(kind: str, dtype: torch.dtype, device: str | torch.device = "cpu")
         return row[kind]
     except KeyError:
         raise KeyError(f"no measured tolerance of kind {kind!r} for {dtype} on {device_type}") from None
+
+
+def float32_angle_error(max_angle: float) -> float:
+    """The absolute error that rounding a rotary angle of at most ``max_angle`` to float32 can put into its
+    cos and sin: ``max_angle * 2**-23`` (two units in the last place of the angle; cos and sin are
+    1-Lipschitz).  The rope properties add it to the measured ``rope_cos`` / ``rope_relative`` rows."""
+    return float(max_angle) * 2.0**-23
