@@ -132,7 +132,11 @@ def call_of(config: RopeConfig, seq_len=None) -> str:
 
 
 #: Pinned regimes the draws reach too rarely (explicit examples, by index): YaRN with both correction
-#: bounds clamped (theta 10, a very long original context), YaRN's mscale ratio, llama3 band edges.
+#: bounds clamped (theta 10, a very long original context), YaRN's mscale ratio, YaRN below factor 1
+#: with every default (attention factor 1, beta_fast 32 and beta_slow 1, ramp untruncated: a default
+#: off by one moves the ramp), llama3 with a wavelength just under each band edge where the edges
+#: ``original / factor`` are not whole numbers (12.2 under 100 / 8, 33.15 under 100 / 3: rounding the
+#: edge down puts it in the other band).
 PINNED_FORMULA = {
     "yarn": [
         RopeConfig(
@@ -159,6 +163,13 @@ PINNED_FORMULA = {
                 ("original_max_position_embeddings", 4096),
             ),
         ),
+        RopeConfig(
+            "yarn",
+            10000.0,
+            head_dim=16,
+            max_position_embeddings=16,
+            params=(("factor", 0.5), ("original_max_position_embeddings", 4096), ("truncate", False)),
+        ),
     ],
     "llama3": [
         RopeConfig(
@@ -173,6 +184,30 @@ PINNED_FORMULA = {
                 ("original_max_position_embeddings", 8191),
             ),
         ),
+        RopeConfig(
+            "llama3",
+            3.77,
+            head_dim=4,
+            max_position_embeddings=16,
+            params=(
+                ("factor", 8.0),
+                ("high_freq_factor", 8.0),
+                ("low_freq_factor", 1.0),
+                ("original_max_position_embeddings", 100),
+            ),
+        ),
+        RopeConfig(
+            "llama3",
+            27.835,
+            head_dim=4,
+            max_position_embeddings=16,
+            params=(
+                ("factor", 8.0),
+                ("high_freq_factor", 8.0),
+                ("low_freq_factor", 3.0),
+                ("original_max_position_embeddings", 100),
+            ),
+        ),
     ],
 }
 
@@ -181,6 +216,7 @@ PINNED_FORMULA = {
 @given(data=st.data(), pinned=st.just(None))
 @example(data=None, pinned=0)
 @example(data=None, pinned=1)
+@example(data=None, pinned=2)
 def test_init_function_matches_float64_formula(impl, rope_type, data, pinned):
     """Each init function returns float32 inverse frequencies (``dim // 2`` of them, ``dim = head_dim *
     partial_rotary_factor``) and the attention scaling of its documented formula: default ``1 / theta **
