@@ -41,6 +41,31 @@ def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, str]
     return elapsed, proc.stdout
 
 
+SPIN = "import time\nt = time.perf_counter()\ns = 0\nfor i in range(15_000_000):\n    s += i\nprint(time.perf_counter() - t)"
+
+
+def parallel_ceiling(repeat: int) -> tuple[float, float, float]:
+    """(one process alone, each of two at once, the speed-up two processes can give at most).
+
+    A pure-Python loop, run alone and then in two processes at once: on a machine whose two
+    cores share a physical core or its caches, two processes do less than twice the work of
+    one, and no test runner can beat that ratio.
+    """
+
+    def spin(n: int) -> float:
+        procs = [subprocess.Popen([sys.executable, "-c", SPIN], stdout=subprocess.PIPE, text=True) for _ in range(n)]
+        return max(float(proc.communicate()[0]) for proc in procs)
+
+    alone = min(spin(1) for _ in range(repeat))
+    together = min(spin(2) for _ in range(repeat))
+    return alone, together, 2 * alone / together
+
+
+def startup(repeat: int, common: list[str]) -> float:
+    """Wall time of collecting the suite (``--co``): interpreter, pytest, torch, Hypothesis, the plugin."""
+    return min(run(["-q", "--co", *common])[0] for _ in range(repeat))
+
+
 def summary_line(out: str) -> str:
     lines = [line.strip("= ") for line in out.splitlines() if re.search(r"\d+ (passed|failed|skipped)", line)]
     return lines[-1] if lines else "?"
@@ -157,6 +182,18 @@ def main(argv: list[str] | None = None) -> int:
     emit(f"| serial | {serial_t:.1f} | {summary_line(serial_out)} |")
     emit(f"| `-n 2` | {para_t:.1f} | {summary_line(para_out)} |")
     emit(f"| speed-up | {serial_t / para_t:.2f}x | |")
+    emit("")
+    alone, together, ceiling = parallel_ceiling(args.repeat)
+    emit("What bounds the speed-up on this machine (best of the same repeats):")
+    emit("")
+    emit("| measure | value |")
+    emit("|---|---|")
+    emit(
+        f"| start-up per process (`pytest --co`: Python, pytest, torch, Hypothesis, plugin) | {startup(args.repeat, common):.2f} s |"
+    )
+    emit(f"| pure-Python loop, one process alone | {alone:.2f} s |")
+    emit(f"| the same loop, each of two processes at once | {together:.2f} s |")
+    emit(f"| speed-up two processes can give at most (2 x alone / together) | {ceiling:.2f}x |")
     emit("")
 
     _, detail = run(["-q", "--durations=0", "--hypothesis-show-statistics", *common])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -81,6 +82,28 @@ def describe(value: Any) -> str:
     return repr(value)
 
 
+@contextlib.contextmanager
+def _no_dtensor_import() -> Iterator[None]:
+    """Keep ``torch.testing.assert_close`` from importing ``torch.distributed.tensor`` when no DTensor can exist.
+
+    Since torch 2.10 every ``assert_close`` first checks whether its arguments are
+    DTensors, importing ``torch.distributed.tensor`` to do so: half a second and
+    some 70,000 objects (every later garbage collection pays for them) in each
+    process, xdist workers included.  A DTensor cannot exist unless that module
+    has been imported, so while it is absent the check is skipped, exactly; the
+    switch is put back after each call.
+    """
+    comparison = sys.modules.get("torch.testing._comparison")
+    if getattr(comparison, "_HAS_DTENSOR", None) is not True or "torch.distributed.tensor" in sys.modules:
+        yield
+        return
+    comparison._HAS_DTENSOR = False
+    try:
+        yield
+    finally:
+        comparison._HAS_DTENSOR = True
+
+
 def _call_repr(call: str | None) -> str:
     return f" [{call}]" if call else ""
 
@@ -100,14 +123,15 @@ def assert_close(
     defaults to the dtype of ``actual``.
     """
     tol = kind if isinstance(kind, Tol) else tolerance(kind, dtype or actual.dtype, runtime.device())
-    torch.testing.assert_close(
-        actual,
-        expected,
-        atol=tol.atol,
-        rtol=tol.rtol,
-        equal_nan=False,
-        msg=lambda m: f"{what}: {m}\n  tolerance {tol}{_call_repr(call)}",
-    )
+    with _no_dtensor_import():
+        torch.testing.assert_close(
+            actual,
+            expected,
+            atol=tol.atol,
+            rtol=tol.rtol,
+            equal_nan=False,
+            msg=lambda m: f"{what}: {m}\n  tolerance {tol}{_call_repr(call)}",
+        )
 
 
 def as_tensor_result(value: Any, *, what: str, call: str | None = None) -> torch.Tensor:
@@ -122,7 +146,8 @@ def as_tensor_result(value: Any, *, what: str, call: str | None = None) -> torch
 def assert_equal(actual: Any, expected: Any, *, what: str, call: str | None = None) -> None:
     """Exact equality (tensors: same shape, dtype and values)."""
     if isinstance(actual, torch.Tensor) or isinstance(expected, torch.Tensor):
-        torch.testing.assert_close(actual, expected, atol=0, rtol=0, msg=lambda m: f"{what}: {m}{_call_repr(call)}")
+        with _no_dtensor_import():
+            torch.testing.assert_close(actual, expected, atol=0, rtol=0, msg=lambda m: f"{what}: {m}{_call_repr(call)}")
         return
     assert actual == expected, f"{what}: got {actual!r}, but should be {expected!r}{_call_repr(call)}"
 

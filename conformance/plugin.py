@@ -26,6 +26,7 @@ Hypothesis profiles are registered by :mod:`layer_conformance.profiles`.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -67,6 +68,7 @@ _IMPLS = pytest.StashKey[list[Implementation]]()
 _XFAILS = pytest.StashKey[dict[str, list[XfailEntry]]]()
 _COLLECTOR = pytest.StashKey["ResultCollector"]()
 _SAVED = pytest.StashKey[dict[str, Any]]()
+_FROZE = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -155,8 +157,10 @@ def strict_xfails(config: pytest.Config) -> bool:
     return bool(config.getoption("strict_xfails") or os.environ.get("CI")) or _pytest_strict(config)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     observations.reset()
+    _freeze(session.config)  # the xdist controller collects nothing: freeze here too
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -164,6 +168,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "requires(*names): contract names the property needs; missing ones skip it (fail when strict)"
     )
 
+    # registered first, so run last: after pytest's own cleanups (its five garbage collections at exit)
+    config.add_cleanup(lambda: _unfreeze(config))
     # run-wide settings are module state: put them back when this session ends (in-process sessions)
     config.stash[_SAVED] = {
         "device": runtime.device(),
@@ -317,6 +323,38 @@ def missing_reason(item: pytest.Item) -> str | None:
         return None
     missing = [name for name in required_names(item) if not impl.has(name)]
     return "; ".join(f"missing: {name} in {impl.name}" for name in missing) or None
+
+
+def _freeze(config: pytest.Config) -> None:
+    """Move what exists now out of the garbage collector's sight, unless someone else (an outer session) froze.
+
+    Every full collection walks every tracked object: torch alone brings some
+    165,000 (300,000 once a checkpoint call has imported torch._dynamo), which
+    made the collections during a run about a second of a 14-second suite,
+    and pytest's own five collections at exit (looking for unraisable
+    exceptions) another half second, in each process.  What exists at session
+    start and after collection (modules, properties, implementations) lives
+    to the end anyway.  ``gc.freeze`` keeps it out of later collections; the
+    cleanup registered first in ``pytest_configure`` puts it back when the
+    session ends (in-process sessions, the mutation runner), after pytest's
+    own collections.
+    """
+    if not gc.isenabled() or (gc.get_freeze_count() and not config.stash.get(_FROZE, False)):
+        return
+    gc.collect()
+    gc.freeze()
+    config.stash[_FROZE] = True
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _freeze(session.config)
+
+
+def _unfreeze(config: pytest.Config) -> None:
+    if config.stash.get(_FROZE, False):
+        gc.unfreeze()
+        config.stash[_FROZE] = False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
