@@ -1,7 +1,8 @@
 """Mutation testing of the reference: cosmic-ray's mutants, each module against the properties of its API.
 
-    pip install cosmic-ray==8.7.0
-    python bench/mutation.py [--modules masks,rope] [--output docs/mutation.md]
+    pip install -e ".[mutation]"   # cosmic-ray 8.7.0
+    python bench/mutation.py [--modules masks,rope] [--work DIR]      # run (resumes where it stopped)
+    python bench/mutation.py --markdown [--work DIR] > docs/mutation.md
 
 Why cosmic-ray and not mutmut: cosmic-ray mutates the source file in place, so it
 works with this repository's layout, where ``reference/`` is installed as
