@@ -108,7 +108,7 @@ def parse_durations(out: str) -> dict[str, float]:
 
 
 FIRST_FAILURE_SCRIPT = r"""
-import importlib, json, pkgutil, sys, time
+import importlib, json, os, pkgutil, sys, time
 import pytest
 sys.path.insert(0, ".")
 import tests.broken
@@ -126,7 +126,8 @@ for m in sorted(m.name for m in pkgutil.iter_modules(tests.broken.__path__) if n
     files = sorted({k.split("::")[0] for k in module.KILLED_BY})
     clock = Clock()
     args = [f"conformance/{f}" for f in files] + [f"--impl=tests.broken.{m}", "--deselect-missing", "-x",
-            "-q", "-p", "no:cacheprovider", "--no-header"]
+            "-q", "-p", "no:cacheprovider", "--no-header",
+            "--hypothesis-profile", os.environ["HYPOTHESIS_PROFILE_FOR_BENCH"]]
     pytest.main(args, plugins=[clock])
     elapsed = 0.0
     first = None
@@ -141,11 +142,14 @@ print(json.dumps(results))
 
 
 def first_failures(profile: str | None) -> dict[str, object]:
-    """Per broken implementation: the first property that fails and the test time until it does."""
+    """Per broken implementation: the first property that fails and the test time until it does.
+
+    Under the ``ci`` profile unless ``profile`` is given: derandomized and without an example
+    database, so that the times do not depend on failures replayed from earlier runs (a fresh
+    checkout has none) and are the same on every run."""
     args = [sys.executable, "-c", FIRST_FAILURE_SCRIPT]
     env = dict(os.environ)
-    if profile:
-        env["HYPOTHESIS_PROFILE_FOR_BENCH"] = profile
+    env["HYPOTHESIS_PROFILE_FOR_BENCH"] = profile or "ci"
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("{"):
@@ -217,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         ff = first_failures(args.profile)
         emit("")
         emit("Time from a module's start to the first failure, per broken implementation in `tests/broken`")
-        emit("(sum of the test durations of its modules, in order, up to the first failing property; `-x`):")
+        emit("(sum of the test durations of its modules, in order, up to the first failing property, shrinking")
+        emit(f"included; `-x`; profile `{args.profile or 'ci'}`: derandomized, no example database):")
         emit("")
         emit("| broken implementation | first failing property | seconds |")
         emit("|---|---|---|")

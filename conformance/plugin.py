@@ -413,6 +413,26 @@ def breadth_first(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: keys[id(item)])
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Hypothesis formats every failing example it meets while searching and shrinking (to tell
+    distinct errors apart) through pytest's configured traceback style; the default styles read the
+    source of every frame and parse its whole file with ``ast``: about 0.3 s per failing example whose
+    traceback runs through torch (``torch/nn/modules/module.py``, ``torch/utils/checkpoint.py``), so a
+    crashing implementation took three times longer to report than a wrong one.  During the call the
+    style is ``native`` (Python's own, read line by line); pytest's own report of the final failure,
+    made after the call, uses the style chosen on the command line."""
+    option = item.config.option
+    style = getattr(option, "tbstyle", None)
+    if style is None:
+        return (yield)
+    option.tbstyle = "native"
+    try:
+        return (yield)
+    finally:
+        option.tbstyle = style
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
     """Under strictness a missing name is a failure of the property itself (not a setup error)."""
