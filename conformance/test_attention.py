@@ -67,6 +67,20 @@ def _rows(out: torch.Tensor, case: AttentionCase, device) -> torch.Tensor:
     return out[keep]
 
 
+def assert_matches_definition(out, case: AttentionCase, q, k, v, *, dtype, what: str, call: str) -> None:
+    """The attended rows of ``out`` equal the float64 definition of ``case`` (its mask, groups, scaling)."""
+    device = runtime.device()
+    expected = definition(case, q, k, v, case.bias(torch.float64, device))
+    assert_close(
+        _rows(out, case, device).double(),
+        _rows(expected, case, device),
+        kind="attention_fp64",
+        dtype=dtype,
+        what=what,
+        call=call,
+    )
+
+
 @pytest.mark.parametrize("name", FUNCTIONS)
 @given(case=attention_cases(), dtype=dtypes(allow_half=True, allow_float64=True))
 def test_output_layout(impl, name, case, dtype):
@@ -105,16 +119,8 @@ def test_matches_float64_definition(impl, name, case, dtype):
     device = runtime.device()
     q, k, v = case.qkv(dtype, device)
     out, _ = call(impl, name, case, q, k, v, dtype=dtype, device=device)
-    expected = definition(case, q, k, v, case.bias(torch.float64, device))
     what = f"{name}({case.describe()}, {dtype})"
-    assert_close(
-        _rows(out, case, device).double(),
-        _rows(expected, case, device),
-        kind="attention_fp64",
-        dtype=dtype,
-        what="output vs float64 definition",
-        call=what,
-    )
+    assert_matches_definition(out, case, q, k, v, dtype=dtype, what="output vs float64 definition", call=what)
 
 
 @requires("eager_attention_forward", "sdpa_attention_forward")
@@ -223,15 +229,9 @@ def test_sdpa_without_mask_is_causal_unless_turned_off(impl, case, switch):
     out, _ = impl.sdpa_attention_forward(module, q, k, v, None, scaling=case.scaling, **kwargs)
     causal = switch == "default" and case.q_len > 1
     expected_case = dataclasses.replace(case, mask_style="causal" if causal else "none")
-    expected = definition(expected_case, q, k, v, expected_case.bias(torch.float64, device))
     what = f"sdpa_attention_forward({case.describe()}, mask None, is_causal via {switch})"
-    assert_close(
-        _rows(out, expected_case, device).double(),
-        _rows(expected, expected_case, device),
-        kind="attention_fp64",
-        dtype=torch.float32,
-        what="causal" if causal else "full attention",
-        call=what,
+    assert_matches_definition(
+        out, expected_case, q, k, v, dtype=torch.float32, what="causal" if causal else "full attention", call=what
     )
 
 
@@ -264,16 +264,8 @@ def test_sdpa_module_without_groups_attribute_repeats_nothing(impl, case):
     module.is_causal = False
     mask = case.keep(device)
     out, _ = impl.sdpa_attention_forward(module, q, k, v, mask, scaling=case.scaling)
-    expected = definition(case, q, k, v, case.bias(torch.float64, device))
     call = f"sdpa_attention_forward(module without num_key_value_groups, {case.describe()})"
-    assert_close(
-        _rows(out, case, device).double(),
-        _rows(expected, case, device),
-        kind="attention_fp64",
-        dtype=torch.float32,
-        what="output",
-        call=call,
-    )
+    assert_matches_definition(out, case, q, k, v, dtype=torch.float32, what="output", call=call)
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

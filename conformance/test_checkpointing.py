@@ -69,6 +69,22 @@ def run(layer, xs, upstream, seed, **kwargs):
     return out.detach(), grads
 
 
+def assert_runs_equal(plain, ckpt, xs, lead, width, seed, call: str) -> None:
+    """``plain`` on ``xs`` and ``ckpt`` on their twins, with the same RNG seed and upstream gradient, give
+    the same output and the same gradients exactly; a gradient absent in one run is absent in the other."""
+    upstream = make_tensor((*lead, width), seed + 9, device=runtime.device())
+    out_p, grads_p = run(plain, xs, upstream, seed)
+    out_c, grads_c = run(ckpt, twin_inputs(xs), upstream, seed)
+    assert_equal(out_c, out_p, what="checkpointed output", call=call)
+    for name, g in grads_p.items():
+        got = grads_c[name]
+        if g is None:
+            assert got is None, f"{name} has a gradient only when checkpointed [{call}]"
+        else:
+            assert got is not None, f"{name} lost its gradient when checkpointed [{call}]"
+            assert_equal(got, g, what=f"gradient of {name}", call=call)
+
+
 @given(width=widths, lead=leading_dims(max_rank=2), seed=seeds())
 def test_off_by_default(impl, width, lead, seed):
     """A fresh layer has ``gradient_checkpointing == False`` and, training, calls forward once per call,
@@ -100,20 +116,10 @@ def test_checkpointed_equals_plain(impl, use_reentrant, width, lead, n, grads, d
     plain.requires_grad_(not frozen)
     ckpt = enable_checkpointing(copy.deepcopy(plain), use_reentrant)
     xs = inputs(lead, width, seed, n, grads)
-    upstream = make_tensor((*lead, width), seed + 9, device=runtime.device())
-    out_p, grads_p = run(plain, xs, upstream, seed)
-    out_c, grads_c = run(ckpt, twin_inputs(xs), upstream, seed)
     call = (
         f"MLP(width={width}, dropout={dropout}) on {n} input(s) {lead}, use_reentrant={use_reentrant}, frozen={frozen}"
     )
-    assert_equal(out_c, out_p, what="checkpointed output", call=call)
-    for name, g in grads_p.items():
-        got = grads_c[name]
-        if g is None:
-            assert got is None, f"{name} has a gradient only when checkpointed [{call}]"
-        else:
-            assert got is not None, f"{name} lost its gradient when checkpointed [{call}]"
-            assert_equal(got, g, what=f"gradient of {name}", call=call)
+    assert_runs_equal(plain, ckpt, xs, lead, width, seed, call)
 
 
 @pytest.mark.parametrize("use_reentrant", REENTRANT)
@@ -299,15 +305,9 @@ def test_subclass_of_a_layer_checkpoints_once(impl, use_reentrant, width, lead, 
     (forward pass and recomputation), not three times, with the plain results."""
     plain = build(impl, "Derived", width).train()
     ckpt = enable_checkpointing(copy.deepcopy(plain), use_reentrant)
-    (x,) = inputs(lead, width, seed, 1, (True,))
-    upstream = make_tensor((*lead, width), seed + 9, device=runtime.device())
-    out_p, grads_p = run(plain, [x], upstream, seed)
-    out_c, grads_c = run(ckpt, twin_inputs([x]), upstream, seed)
     call = f"checkpointed subclass of MLP(width={width}), use_reentrant={use_reentrant}"
+    assert_runs_equal(plain, ckpt, inputs(lead, width, seed, 1, (True,)), lead, width, seed, call)
     assert_equal(ckpt.calls, 2, what="forward calls (forward pass + recomputation)", call=call)
-    assert_equal(out_c, out_p, what="output", call=call)
-    for name, g in grads_p.items():
-        assert_equal(grads_c[name], g, what=f"gradient of {name}", call=call)
 
 
 # reentrant inner checkpoints run inside the outer one's no_grad forward: torch warns, results stay exact
@@ -319,14 +319,8 @@ def test_nested_checkpointing_layers_equal_plain(impl, use_reentrant, width, dep
     gradients exactly (the inner layers may be recomputed more than once; results never change)."""
     plain = build(impl, "Stack", width, depth).train()
     ckpt = enable_checkpointing(copy.deepcopy(plain), use_reentrant)
-    (x,) = inputs(lead, width, seed, 1, (True,))
-    upstream = make_tensor((*lead, width), seed + 9, device=runtime.device())
-    out_p, grads_p = run(plain, [x], upstream, seed)
-    out_c, grads_c = run(ckpt, twin_inputs([x]), upstream, seed)
     call = f"nested checkpointing Stack(width={width}, depth={depth}), use_reentrant={use_reentrant}"
-    assert_equal(out_c, out_p, what="output", call=call)
-    for name, g in grads_p.items():
-        assert_equal(grads_c[name], g, what=f"gradient of {name}", call=call)
+    assert_runs_equal(plain, ckpt, inputs(lead, width, seed, 1, (True,)), lead, width, seed, call)
 
 
 def test_forward_keeps_its_name_doc_and_signature(impl):
