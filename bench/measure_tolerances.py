@@ -2,7 +2,7 @@
 
     python bench/measure_tolerances.py [--device cpu|cuda] [--draws N] [--markdown]
 
-For each kind of :mod:`layer_conformance.tolerances` it computes, over N random
+For each kind of :mod:`layer_conformance.support.tolerances` it computes, over N random
 draws shaped like the properties' own draws, the largest absolute error between
 the two computations the properties compare (an implementation of the kind and
 its comparison point, e.g. Conv1D's addmm and nn.Linear): the absolute error
@@ -166,7 +166,7 @@ def _rope_configs(g: torch.Generator, dtype, n: int = 1):
 
 def rope_init_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[Pair]:
     """Reference init functions (float32) against the float64 formulas of the properties."""
-    from layer_conformance.harness import RopeConfig  # noqa: F401
+    from layer_conformance.support.rotary import RopeConfig  # noqa: F401
     from layer_conformance.reference.rope import ROPE_INIT_FUNCTIONS
     from layer_conformance.test_rope import formula
 
@@ -183,7 +183,7 @@ def rope_init_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[P
 
 def rope_cos_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[Pair]:
     """The rotary forward's cos/sin in ``dtype`` against float64 cos/sin of the same frequencies."""
-    from layer_conformance.harness import rotary_module
+    from layer_conformance.support.rotary import rotary_module
     from layer_conformance.impls import load_implementation
 
     impl = load_implementation("reference")
@@ -199,7 +199,7 @@ def rope_cos_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[Pa
 
 def rope_relative_pairs(g: torch.Generator, dtype, device, n: int = 1, *, fp64: bool = False) -> Iterator[Pair]:
     """q_m . k_n against q_(m+s) . k_(n+s), rotated by the forward's cos/sin (or in float64)."""
-    from layer_conformance.harness import rotary_module
+    from layer_conformance.support.rotary import rotary_module
     from layer_conformance.impls import load_implementation
     from layer_conformance.test_rope import rotate
 

@@ -307,7 +307,7 @@ HOOKS: dict[str, str] = {
         "warning). Default: the root logger; transformers: ('transformers',), whose logger does not propagate."
     ),
     "rope_config": (
-        "Callable turning the suite's canonical RoPE config (layer_conformance.harness.RopeConfig) into the "
+        "Callable turning the suite's canonical RoPE config (layer_conformance.support.rotary.RopeConfig) into the "
         "config object the implementation's ROPE_INIT_FUNCTIONS and dynamic_rope_update read, or None for a "
         "config its form cannot express (the draw is discarded). Default: the canonical config itself."
     ),

@@ -14,15 +14,18 @@ contract names it has and hands them to the properties.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.metadata as md
+import importlib.util
 import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .contract import API, NAMES
 
-__all__ = ["ENTRY_POINT_GROUP", "ImplError", "Implementation", "load_implementation"]
+__all__ = ["ENTRY_POINT_GROUP", "ImplError", "Implementation", "check_spec", "load_implementation"]
 
 ENTRY_POINT_GROUP = "layer_conformance.impls"
 
@@ -130,11 +133,65 @@ def _import(spec: str) -> Any:
     return obj
 
 
-def load_implementation(spec: str) -> Implementation:
-    """Resolve one ``--impl`` value; raises :class:`ImplError` with a one-line message."""
+def _find_without_import(module_name: str) -> bool:
+    """Whether ``module_name`` can be found, without running any module's code (not even its
+    packages' ``__init__``): the top-level name through the import system's finders, each submodule
+    in its parent's search locations."""
+    parts = module_name.split(".")
+    try:
+        spec = importlib.util.find_spec(parts[0])
+        for i in range(1, len(parts)):
+            full, parent = ".".join(parts[: i + 1]), ".".join(parts[:i])
+            if parent in sys.modules:  # already imported: asking costs nothing
+                spec = importlib.util.find_spec(full)
+            elif spec is None or spec.submodule_search_locations is None:
+                return False
+            else:
+                spec = importlib.machinery.PathFinder.find_spec(full, list(spec.submodule_search_locations))
+            if spec is None:
+                return False
+    except (ImportError, ValueError):
+        return False
+    return spec is not None
+
+
+def _usage_checks(spec: str) -> str:
+    """The checks every spec passes before anything is imported; returns the stripped spec."""
     spec = spec.strip()
     if not spec:
         raise ImplError("--impl needs a value: reference, transformers, an entry point name or module[:attr]")
+    if spec in BUILTINS or _entry_point(spec) is not None:
+        return spec
+    if not all(part.isidentifier() for part in spec.replace(":", ".").split(".")):
+        raise ImplError(
+            f"--impl {spec}: not a built-in (reference, transformers), an entry point in group "
+            f"{ENTRY_POINT_GROUP!r}, or an importable module[:attr]"
+        )
+    return spec
+
+
+def check_spec(spec: str) -> str:
+    """Check an ``--impl`` value without importing the implementation (nor torch): it is a built-in,
+    an entry point, or a module the import system can find.  Raises :class:`ImplError` with the
+    one-line message :func:`load_implementation` would give; returns the stripped spec.  Used where
+    no property runs (the pytest-xdist controller); what only an import can tell (a missing
+    attribute, an import that raises) is reported where the implementation is loaded."""
+    spec = _usage_checks(spec)
+    if spec == "transformers" and importlib.util.find_spec("transformers") is None:
+        raise ImplError(
+            "--impl transformers: transformers is not installed; pip install 'layer-conformance[transformers]'"
+        )
+    if spec in BUILTINS or _entry_point(spec) is not None:
+        return spec
+    module_name = spec.partition(":")[0]
+    if not _find_without_import(module_name):
+        _import(spec)  # an unusual finder, or really absent: the import itself says which
+    return spec
+
+
+def load_implementation(spec: str) -> Implementation:
+    """Resolve one ``--impl`` value; raises :class:`ImplError` with a one-line message."""
+    spec = _usage_checks(spec)
     if spec in BUILTINS:
         try:
             return BUILTINS[spec](spec)
@@ -149,11 +206,6 @@ def load_implementation(spec: str) -> Implementation:
         except Exception as exc:
             raise ImplError(f"--impl {spec}: entry point {ep.value!r} failed: {type(exc).__name__}: {exc}") from None
         return _from_object(spec, obj, ep.value.split(":")[0])
-    if not all(part.isidentifier() for part in spec.replace(":", ".").split(".")):
-        raise ImplError(
-            f"--impl {spec}: not a built-in (reference, transformers), an entry point in group "
-            f"{ENTRY_POINT_GROUP!r}, or an importable module[:attr]"
-        )
     obj = _import(spec)
     impl = _from_object(spec, obj, spec.split(":")[0])
     if not any(impl.has(n) for n in NAMES):

@@ -17,10 +17,11 @@ import torch
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from layer_conformance import reference, runtime
-from layer_conformance.checks import as_tensor_result, assert_close, assert_equal, requires
+from layer_conformance import reference
 from layer_conformance.strategies import attention_cases, attention_module, dtypes
 from layer_conformance.strategies.attention import AttentionCase
+from layer_conformance.support import runtime
+from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, requires
 
 FUNCTIONS = [
     pytest.param("eager_attention_forward", marks=requires("eager_attention_forward"), id="eager"),

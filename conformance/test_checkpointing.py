@@ -1,7 +1,7 @@
 """GradientCheckpointingLayer: checkpointing changes memory, never results.
 
 Layers are subclasses of the implementation's class built by the suite
-(:mod:`layer_conformance.harness`), enabled the way a model does it:
+(:mod:`layer_conformance.support.checkpointing`), enabled the way a model does it:
 ``gradient_checkpointing = True`` and ``_gradient_checkpointing_func =
 partial(torch.utils.checkpoint.checkpoint, use_reentrant=...)``.
 """
@@ -17,12 +17,12 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from layer_conformance import runtime
-from layer_conformance.checks import assert_equal, captured_warnings, requires
-from layer_conformance.harness import checkpointing_layers, enable_checkpointing
-from layer_conformance.observations import observe
 from layer_conformance.reference.layers import CHECKPOINTING_CACHE_KWARGS as DEFAULT_CACHE_KWARGS
 from layer_conformance.strategies import leading_dims, make_tensor, seeds, sizes
+from layer_conformance.support import runtime
+from layer_conformance.support.checkpointing import checkpointing_layers, enable_checkpointing
+from layer_conformance.support.checks import assert_equal, captured_warnings, requires
+from layer_conformance.support.observations import observe
 
 pytestmark = requires("GradientCheckpointingLayer")
 

@@ -6,8 +6,10 @@ import torch
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from layer_conformance import runtime
-from layer_conformance.checks import (
+from layer_conformance.reference import apply_chunking_to_forward as ref_chunking
+from layer_conformance.strategies import ChunkSpec, chunk_specs, dtypes, make_tensor, seeds
+from layer_conformance.support import runtime
+from layer_conformance.support.checks import (
     as_tensor_result,
     assert_close,
     assert_equal,
@@ -15,8 +17,6 @@ from layer_conformance.checks import (
     call_unmutated,
     requires,
 )
-from layer_conformance.reference import apply_chunking_to_forward as ref_chunking
-from layer_conformance.strategies import ChunkSpec, chunk_specs, dtypes, make_tensor, seeds
 
 n_inputs = st.integers(1, 3)
 

@@ -15,8 +15,7 @@ import torch
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from layer_conformance import reference, runtime
-from layer_conformance.checks import as_tensor_result, assert_close, assert_equal, assert_raises, requires
+from layer_conformance import reference
 from layer_conformance.strategies import (
     MASK_KINDS,
     Geometry,
@@ -29,6 +28,8 @@ from layer_conformance.strategies import (
     seeds,
     truth_table,
 )
+from layer_conformance.support import runtime
+from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, assert_raises, requires
 
 KINDS = [pytest.param(kind, marks=requires(name), id=kind) for kind, name in MASK_KINDS.items()]
 

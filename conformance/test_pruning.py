@@ -9,8 +9,7 @@ import torch
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from layer_conformance import reference, runtime
-from layer_conformance.checks import assert_close, assert_equal, assert_raises, describe, requires
+from layer_conformance import reference
 from layer_conformance.strategies import (
     FLOAT_DTYPES,
     head_sets,
@@ -21,6 +20,8 @@ from layer_conformance.strategies import (
     seeds,
     sizes,
 )
+from layer_conformance.support import runtime
+from layer_conformance.support.checks import assert_close, assert_equal, assert_raises, describe, requires
 
 # --------------------------------------------------------------------------- heads
 

@@ -23,8 +23,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from layer_conformance.checks import requires
-from layer_conformance.guard import registry_snapshots, restore_snapshots
+from layer_conformance.support import runtime
+from layer_conformance.support.checks import requires
+from layer_conformance.support.state import registry_snapshots, restore_snapshots
 
 REGISTRIES = [
     pytest.param("AttentionInterface", marks=requires("AttentionInterface"), id="AttentionInterface"),
@@ -148,7 +149,7 @@ def test_registry_state_machine(impl, registry):
     KeyError); ``in``, ``len``, iteration, ``keys``/``items``/``values``, ``get`` with a default,
     ``valid_keys()`` and KeyError for unknown keys behave as for a dict of global-then-local entries."""
     machine = machine_for(impl, registry)
-    current = settings()
+    current = runtime.hypothesis_settings()
     run_state_machine_as_test(
         machine,
         settings=settings(current, stateful_step_count=20, suppress_health_check=[HealthCheck.too_slow]),

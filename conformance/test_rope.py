@@ -1,6 +1,6 @@
 """RoPE: the init functions of ROPE_INIT_FUNCTIONS and dynamic_rope_update.
 
-The rotary module is built by the suite (:func:`layer_conformance.harness.rotary_module`):
+The rotary module is built by the suite (:func:`layer_conformance.support.rotary.rotary_module`):
 it holds ``inv_freq``, ``original_inv_freq``, ``max_seq_len_cached``,
 ``original_max_seq_len``, ``attention_scaling``, ``rope_type`` and the config, is
 initialised with the implementation's init function for the drawn type, and its
@@ -21,13 +21,13 @@ import torch
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from layer_conformance import runtime
-from layer_conformance.checks import as_tensor_result, assert_close, assert_equal, requires
-from layer_conformance.harness import LAYER_TYPES, RopeConfig, impl_rope_config, rotary_module
 from layer_conformance.impls import load_implementation
 from layer_conformance.strategies import dtypes, make_tensor, seeds
 from layer_conformance.strategies.rope import ROPE_TYPES, position_ids, rope_configs
-from layer_conformance.tolerances import float32_angle_error, tolerance
+from layer_conformance.support import runtime
+from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, requires
+from layer_conformance.support.rotary import LAYER_TYPES, RopeConfig, impl_rope_config, rotary_module
+from layer_conformance.support.tolerances import float32_angle_error, tolerance
 
 pytestmark = requires("ROPE_INIT_FUNCTIONS")
 

@@ -34,7 +34,7 @@ def dtypes(*, allow_half: bool = False, allow_float64: bool = False) -> st.Searc
 
     float32 comes first, so failures shrink to it.
     """
-    from layer_conformance import runtime
+    from layer_conformance.support import runtime
 
     options = [torch.float32]
     if allow_float64:

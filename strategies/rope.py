@@ -12,7 +12,7 @@ ROPE_TYPES = ("default", "linear", "dynamic", "yarn", "longrope", "llama3")
 
 @st.composite
 def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_positions: int = 48):
-    """A canonical :class:`~layer_conformance.harness.RopeConfig` of one of ``types`` with its parameters.
+    """A canonical :class:`~layer_conformance.support.rotary.RopeConfig` of one of ``types`` with its parameters.
 
     The rotary dim (``head_dim * partial_rotary_factor``) is even and at least 2 (4 for ``dynamic``,
     whose NTK exponent ``dim / (dim - 2)`` needs it); ``original_max_position_embeddings`` goes up to
@@ -20,7 +20,7 @@ def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_po
     extreme lengths for yarn (where it places the ramp); llama3's high frequency factor exceeds its
     low one.
     """
-    from layer_conformance.harness import RopeConfig  # the strategy builds the harness' config
+    from layer_conformance.support.rotary import RopeConfig  # the strategy builds the harness' config
 
     rope_type = draw(st.sampled_from(types), label="rope_type")
     min_dim = 4 if rope_type == "dynamic" else 2

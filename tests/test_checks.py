@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from layer_conformance.checks import assert_close, assert_equal, assert_raises, call_unmutated, describe
-from layer_conformance.tolerances import TABLE, Tol, tolerance
+from layer_conformance.support.checks import assert_close, assert_equal, assert_raises, call_unmutated, describe
+from layer_conformance.support.tolerances import TABLE, Tol, tolerance
 
 
 def test_assert_close_reports_what_call_and_tolerance():

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import tests.broken
+from layer_conformance.plugin.records import record_of
 
 CONFORMANCE = Path(__file__).resolve().parent.parent / "conformance"
 #: A correct implementation exposing the contract names only (no hooks): it must pass everything.
@@ -60,7 +61,8 @@ def run_suite(*args: str) -> list[pytest.TestReport]:
 
 @pytest.fixture(scope="module")
 def outcomes() -> dict[str, dict[str, set[str]]]:
-    """impl name -> property key -> outcomes of its calls ('passed', 'failed', 'skipped')."""
+    """impl name -> property key -> outcomes of its runs ('passed', 'failed', 'missing', ...), read from
+    the records the reports carry."""
     reports = run_suite(
         "--hypothesis-profile=selftest",
         "--deselect-missing",
@@ -71,12 +73,10 @@ def outcomes() -> dict[str, dict[str, set[str]]]:
     )
     result: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for report in reports:
-        if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        record = record_of(report)
+        if record is None or record["outcome"] is None:  # not a property's deciding report
             continue
-        impl = dict(report.user_properties).get("impl")
-        if impl is None:  # a property no broken implementation has the names for (empty parameter set)
-            continue
-        result[impl][_function_key(report.nodeid)].add(report.outcome)
+        result[record["impl"]][_function_key(report.nodeid)].add(record["outcome"])
     return result
 
 

@@ -12,7 +12,7 @@ from layer_conformance import impls
 PROPS = textwrap.dedent(
     """
     import torch
-    from layer_conformance.checks import requires
+    from layer_conformance.support.checks import requires
 
     @requires("Conv1D")
     def test_has_conv1d(impl):
@@ -129,9 +129,13 @@ def test_xfails_file_marks_expected_failures_and_stale_ones_are_reported(suite, 
     monkeypatch.delenv("CI", raising=False)
     suite.makepyfile(
         test_more="""
+        from layer_conformance.support.checks import requires
+
+        @requires()
         def test_broken(impl):
             assert False, "a real bug"
 
+        @requires()
         def test_fixed(impl):
             pass
         """
@@ -204,7 +208,7 @@ GUARD_PROPS = textwrap.dedent(
     """
     import torch
     from hypothesis import given, strategies as st
-    from layer_conformance.checks import requires
+    from layer_conformance.support.checks import requires
 
     @requires("Conv1D")
     @given(st.integers(1, 3))
@@ -214,8 +218,9 @@ GUARD_PROPS = textwrap.dedent(
     def test_dtype_is_restored():
         assert torch.get_default_dtype() == torch.float32
 
+    @requires()
     @given(st.integers(0, 3))
-    def test_rng_is_seeded_per_example(n):
+    def test_rng_is_seeded_per_example(impl, n):
         # the guard seeds torch's global RNG identically before every example
         expected = torch.rand((), generator=torch.Generator().manual_seed(0))
         assert torch.rand(()) == expected
@@ -236,7 +241,7 @@ def test_guard_fails_the_leaking_property_only_and_restores_state(pytester):
 def test_guard_restores_registries_after_each_example():
     import torch
 
-    from layer_conformance.guard import example_guard
+    from layer_conformance.plugin.guard import example_guard
 
     class Registry:
         _global_mapping = {"sdpa": len}

@@ -1,4 +1,4 @@
-"""Reports, repro scripts, stale expected failures, the baseline gate and --dtype."""
+"""Reports, repro scripts, stale expected failures, the baseline gate and --conformance-dtype."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from layer_conformance.report import FORMAT
-from layer_conformance.serialize import DecodeError, decode, encode, replayable
+from layer_conformance.plugin.report import FORMAT
+from layer_conformance.plugin.serialize import DecodeError, decode, encode, replayable
 from layer_conformance.strategies import AttentionCase, Geometry, MaskSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,7 +113,7 @@ def test_repro_replays_data_draws_and_embedded_tensors(run, tmp_path):
 def test_malformed_repro_example_is_a_one_line_error_naming_file_and_line(tmp_path):
     script = tmp_path / "repro_x.py"
     script.write_text(
-        'import sys\nfrom layer_conformance.repro import main\nEXAMPLE = r"""\n{\n "format": oops\n}\n"""\nsys.exit(main(EXAMPLE, __file__))\n'
+        'import sys\nfrom layer_conformance.plugin.repro import main\nEXAMPLE = r"""\n{\n "format": oops\n}\n"""\nsys.exit(main(EXAMPLE, __file__))\n'
     )
     proc = _repro(script)
     assert proc.returncode == 2
@@ -191,12 +191,12 @@ def test_malformed_baseline_is_a_one_line_error_naming_file_and_line(run, tmp_pa
 
 def test_dtype_option_skips_unselected_dtypes_with_a_reason(run):
     pruning = str(ROOT / "conformance" / "test_pruning.py")
-    result = run(pruning, "--dtype", "float32", "-k", "keep_dtype", "-rs")
+    result = run(pruning, "--conformance-dtype", "float32", "-k", "keep_dtype", "-rs")
     result.assert_outcomes(passed=4, skipped=12)
-    result.stdout.fnmatch_lines(["layer-conformance: *dtypes float32*", "*dtype float16 not selected (--dtype)*"])
-    bad = run(pruning, "--dtype", "float8")
+    result.stdout.fnmatch_lines(["layer-conformance: *dtypes float32*", "*dtype float16 not selected (--conformance-dtype)*"])
+    bad = run(pruning, "--conformance-dtype", "float8")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
-    bad.stderr.fnmatch_lines(["ERROR: --dtype: unknown dtype(s) float8*"])
+    bad.stderr.fnmatch_lines(["ERROR: --conformance-dtype: unknown dtype(s) float8*"])
 
 
 def test_serialize_round_trips_plain_data_and_refuses_foreign_classes():

@@ -17,10 +17,13 @@ import contextlib
 import functools
 import signal
 import threading
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 import torch
+
+from ..support.state import registry_snapshots, restore_snapshots
 
 __all__ = [
     "ExampleTimeout",
@@ -28,18 +31,13 @@ __all__ = [
     "RecordingData",
     "example_guard",
     "guarded",
+    "pop_examples",
     "pop_failure",
     "record_failure",
-    "registry_snapshots",
-    "restore_snapshots",
 ]
 
 #: Seed of torch's global RNG at the start of every example.
 EXAMPLE_SEED = 0
-
-#: Contract names whose global state is a mapping the suite may change.
-_REGISTRY_NAMES = ("AttentionInterface", "AttentionMaskInterface")
-_MAPPING_NAMES = ("ROPE_INIT_FUNCTIONS",)
 
 
 class GlobalStateLeak(AssertionError):
@@ -82,40 +80,6 @@ def time_limit(seconds: float, what: str) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-def _global_dicts(impl: Any) -> list[MutableMapping[Any, Any]]:
-    """The mutable mappings holding an implementation's global registry entries."""
-    found: list[MutableMapping[Any, Any]] = []
-    if impl is None:
-        return found
-    for name in _REGISTRY_NAMES:
-        cls = getattr(impl.obj, name, None)
-        if cls is None:
-            continue
-        # The documented design keeps global entries in a class-level mapping;
-        # snapshot every such mapping along the MRO (subclasses may share it).
-        for klass in getattr(cls, "__mro__", ()):
-            mapping = vars(klass).get("_global_mapping")
-            if isinstance(mapping, MutableMapping) and all(mapping is not f for f in found):
-                found.append(mapping)
-    for name in _MAPPING_NAMES:
-        mapping = getattr(impl.obj, name, None)
-        if isinstance(mapping, MutableMapping) and all(mapping is not f for f in found):
-            found.append(mapping)
-    return found
-
-
-def registry_snapshots(impl: Any) -> list[tuple[MutableMapping[Any, Any], dict[Any, Any]]]:
-    return [(mapping, dict(mapping)) for mapping in _global_dicts(impl)]
-
-
-def restore_snapshots(snapshots: list[tuple[MutableMapping[Any, Any], dict[Any, Any]]]) -> None:
-    """Put every snapshotted mapping back as it was (same entries, same order)."""
-    for mapping, saved in snapshots:
-        if dict(mapping) != saved or list(mapping) != list(saved):
-            mapping.clear()
-            mapping.update(saved)
 
 
 @contextlib.contextmanager
@@ -188,6 +152,17 @@ def record_failure(arguments: dict[str, Any], draws: list[Any] | None = None, da
     _LAST_FAILURE = {"arguments": {k: _snapshot(v) for k, v in arguments.items()}, "draws": draws, "data": data}
 
 
+#: Examples run (calls of a guarded function) since the last :func:`pop_examples`.
+_EXAMPLES = 0
+
+
+def pop_examples() -> int:
+    """How many examples ran since the previous call (Hypothesis' generation and shrinking both count)."""
+    global _EXAMPLES
+    count, _EXAMPLES = _EXAMPLES, 0
+    return count
+
+
 def pop_failure() -> dict[str, Any] | None:
     """The arguments and draws of the last failing example since the previous call, raw."""
     global _LAST_FAILURE
@@ -203,7 +178,8 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        global _LAST_FAILURE
+        global _LAST_FAILURE, _EXAMPLES
+        _EXAMPLES += 1
         arguments = {k: _snapshot(v) for k, v in kwargs.items() if k != "data"}
         if "data" in kwargs and kwargs["data"] is not None:
             kwargs["data"] = RecordingData(kwargs["data"])
@@ -223,3 +199,49 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapper._layer_conformance_guarded = True  # type: ignore[attr-defined]
     return wrapper
+
+
+class GuardHooks:
+    """Puts every example of the suite's properties inside :func:`example_guard` (where they run)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+
+    @pytest.hookimpl(trylast=True)  # after selection planned the properties
+    def pytest_collection_modifyitems(self, items: list[Any]) -> None:
+        from .records import PLAN
+
+        for item in items:
+            if PLAN not in item.stash:
+                continue
+            handle = getattr(getattr(item, "obj", None), "hypothesis", None)
+            if handle is not None:
+                handle.inner_test = guarded(handle.inner_test)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: Any) -> Any:
+        global EXAMPLE_TIMEOUT
+        from .records import PLAN
+
+        if PLAN not in item.stash:
+            return (yield)
+        saved, EXAMPLE_TIMEOUT = EXAMPLE_TIMEOUT, self.timeout
+        try:
+            return (yield)
+        finally:
+            EXAMPLE_TIMEOUT = saved
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem: Any) -> Any:
+        from .records import PLAN
+
+        if PLAN not in pyfuncitem.stash or getattr(pyfuncitem.obj, "hypothesis", None) is not None:
+            return (yield)  # not a property, or guarded per example through inner_test
+        global _EXAMPLES
+        _EXAMPLES += 1
+        with example_guard(pyfuncitem.funcargs.get("impl")):
+            try:
+                return (yield)
+            except Exception:
+                record_failure({k: v for k, v in pyfuncitem.funcargs.items() if k in pyfuncitem.fixturenames})
+                raise

@@ -1,6 +1,6 @@
 """The tolerance table: the one place numeric tolerances come from.
 
-Every numeric property compares with :func:`layer_conformance.checks.assert_close`,
+Every numeric property compares with :func:`layer_conformance.support.checks.assert_close`,
 which looks up ``(kind, device type, dtype)`` here.  The numbers are measured by
 ``python bench/measure_tolerances.py`` (its output, the machine and the method
 are in ``docs/tolerances.md``): for each kind and dtype it records the largest

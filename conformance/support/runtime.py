@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["device", "dtype_allowed", "dtypes", "restore", "set_device", "set_dtypes"]
+__all__ = [
+    "device",
+    "dtype_allowed",
+    "dtypes",
+    "hypothesis_settings",
+    "restore",
+    "set_device",
+    "set_dtypes",
+    "set_hypothesis_settings",
+]
 
 _DEVICE = torch.device("cpu")
 _DTYPES: tuple[torch.dtype, ...] | None = None
@@ -12,7 +21,7 @@ _KNOWN = {"float64": torch.float64, "float32": torch.float32, "float16": torch.f
 
 
 def device() -> torch.device:
-    """The device the properties run on (``--device``; cpu by default)."""
+    """The device the properties run on (``--conformance-device``; cpu by default)."""
     return _DEVICE
 
 
@@ -20,12 +29,12 @@ def set_device(name: str) -> None:
     global _DEVICE
     dev = torch.device(name)
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda: torch.cuda.is_available() is False on this machine")
+        raise RuntimeError("--conformance-device cuda: torch.cuda.is_available() is False on this machine")
     _DEVICE = dev
 
 
 def dtypes() -> tuple[torch.dtype, ...] | None:
-    """The dtypes selected with ``--dtype`` (None: all)."""
+    """The dtypes selected with ``--conformance-dtype`` (None: all)."""
     return _DTYPES
 
 
@@ -37,7 +46,7 @@ def set_dtypes(spec: str | None) -> None:
     names = [n.strip().removeprefix("torch.") for n in spec.split(",") if n.strip()]
     unknown = [n for n in names if n not in _KNOWN]
     if unknown:
-        raise ValueError(f"--dtype: unknown dtype(s) {', '.join(unknown)}; choose from {', '.join(_KNOWN)}")
+        raise ValueError(f"--conformance-dtype: unknown dtype(s) {', '.join(unknown)}; choose from {', '.join(_KNOWN)}")
     _DTYPES = tuple(_KNOWN[n] for n in names)
 
 
@@ -49,3 +58,22 @@ def restore(device_: torch.device, dtypes_: tuple[torch.dtype, ...] | None) -> N
 
 def dtype_allowed(dtype: torch.dtype) -> bool:
     return _DTYPES is None or dtype in _DTYPES
+
+
+_SETTINGS = None
+
+
+def hypothesis_settings():
+    """The Hypothesis settings of the suite's properties (the chosen profile; see
+    :mod:`layer_conformance.plugin.profiles`), for a property that runs Hypothesis itself (a state
+    machine); Hypothesis' current default outside a conformance run."""
+    if _SETTINGS is not None:
+        return _SETTINGS
+    from hypothesis import settings
+
+    return settings.default
+
+
+def set_hypothesis_settings(value) -> None:
+    global _SETTINGS
+    _SETTINGS = value

@@ -3,7 +3,7 @@
 An example (format ``layer-conformance-example/1``) names the property (module
 and function), the implementation spec, the device, the property's arguments
 and, for properties that draw from ``st.data()``, the values drawn, all as plain
-data (:mod:`layer_conformance.serialize`).  :func:`main` rebuilds them, imports
+data (:mod:`layer_conformance.plugin.serialize`).  :func:`main` rebuilds them, imports
 the implementation, runs the property's body once inside the per-example guard
 and prints the mismatch.  Exit status: 1 reproduced, 0 did not reproduce, 2 the
 example could not be replayed.
@@ -16,14 +16,12 @@ import json
 import os
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
 
-from . import runtime
-from .guard import example_guard
-from .impls import ImplError, load_implementation
-from .serialize import DecodeError, decode, encode, replayable
+from ..impls import ImplError, load_implementation
 
-__all__ = ["EXAMPLE_FORMAT", "ReplayData", "make_example", "main", "replay"]
+__all__ = ["EXAMPLE_FORMAT", "REPRO_TEMPLATE", "ReplayData", "make_example", "main", "replay", "write_scripts"]
 
 EXAMPLE_FORMAT = "layer-conformance-example/1"
 
@@ -47,6 +45,8 @@ def make_example(
     *, module: str, function: str, impl: str, device: str, failure: dict[str, Any], message: str
 ) -> dict[str, Any]:
     """The plain-data example of a failure recorded by the guard."""
+    from .serialize import encode, replayable
+
     arguments = {k: encode(v) for k, v in failure["arguments"].items() if k != "impl"}
     draws = None if failure.get("draws") is None else [encode(v) for v in failure["draws"]]
     example = {
@@ -73,6 +73,9 @@ def _inner(fn: Any) -> Any:
 
 def prepare(example: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """The property's body and its keyword arguments, rebuilt from the example."""
+    from ..support import runtime
+    from .serialize import decode
+
     impl = load_implementation(example["impl"])
     runtime.set_device(example.get("device", "cpu"))
     module = importlib.import_module(example["module"])
@@ -87,6 +90,8 @@ def prepare(example: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
 def replay(example: dict[str, Any]) -> None:
     """Run the example's property once; raises what the property raises."""
+    from .guard import example_guard
+
     fn, kwargs = prepare(example)
     with example_guard(kwargs["impl"]):
         fn(**kwargs)
@@ -121,6 +126,9 @@ def main(text: str, script: str | None = None) -> int:
         return 2
     sys.path.insert(0, os.getcwd())  # like `python -m pytest`: implementations importable from here
     label = f"{example.get('module')}.{example.get('function')} on {example.get('impl')}"
+    from .guard import example_guard
+    from .serialize import DecodeError
+
     try:
         fn, kwargs = prepare(example)
     except (ImplError, DecodeError, KeyError, TypeError, ImportError, AttributeError, RuntimeError) as exc:
@@ -147,3 +155,54 @@ def main(text: str, script: str | None = None) -> int:
             module.note = saved_note
     print(f"did not reproduce: {label} passed")
     return 0
+
+
+REPRO_TEMPLATE = '''#!/usr/bin/env python
+"""Reproduces a failure of layer-conformance.
+
+Property: {key}
+Implementation: {impl} (version {version}); device {device}
+Failure: {message}
+
+Needs layer-conformance and the implementation installed; run from where the
+implementation imports (`python {name}`).  The example below is plain data:
+tensors are embedded as lists of values, nothing is unpickled.  Exit status 1
+means the failure reproduced, 0 that it did not.
+"""
+
+import sys
+
+from layer_conformance.plugin.repro import main
+
+EXAMPLE = r"""
+{example}
+"""
+
+if __name__ == "__main__":
+    sys.exit(main(EXAMPLE, __file__))
+'''
+
+
+def write_scripts(directory: Path, results: list[Any], versions: dict[str, str | None], *, device: str) -> None:
+    """One ``repro_<n>.py`` per failed result with a replayable example; sets each result's ``repro``.
+    Scripts of an earlier report in ``directory`` are removed first."""
+    for old in directory.glob("repro_*.py"):
+        old.unlink()
+    n = 0
+    for r in sorted(results, key=lambda r: (r.impl, r.key)):
+        if r.outcome not in ("failed", "error") or not r.example or not r.example.get("replayable"):
+            continue
+        n += 1
+        name = f"repro_{n}.py"
+        (directory / name).write_text(
+            REPRO_TEMPLATE.format(
+                key=r.key,
+                impl=r.impl,
+                version=versions.get(r.impl) or "?",
+                device=device,
+                message=(r.message or "").replace('"""', "'''")[:300],
+                name=name,
+                example=json.dumps(r.example, indent=1, sort_keys=True),
+            )
+        )
+        r.repro = name

@@ -1,0 +1,77 @@
+"""The upgrade gate: this run against a saved report (``--baseline report.json``).
+
+A property that passed in the baseline and now fails, errors or crashes is a
+**regression**: listed at the end of the run and failing it.  ``missing`` counts
+as a regression only under strictness (otherwise it is listed as missing now);
+known bugs (``xfailed`` now) are listed apart; new passes are improvements;
+properties of the baseline this run did not run at all (a ``-k`` selection, a
+smaller ``--impl`` list) are counted as not run, never compared.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .report import FORMAT, Result
+
+__all__ = ["BaselineError", "compare", "load_report"]
+
+
+class BaselineError(ValueError):
+    """A malformed report or baseline file; the message names the file (and line)."""
+
+
+def load_report(path: str | Path) -> dict[str, Any]:
+    """A saved report; malformed files raise :class:`BaselineError` naming the file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BaselineError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise BaselineError(f"{path}:1: not a layer-conformance report (format {FORMAT!r} expected)")
+    results = data.get("results")
+    if not isinstance(results, list) or not all(
+        isinstance(r, dict) and {"key", "impl", "outcome"} <= r.keys() for r in results
+    ):
+        raise BaselineError(f"{path}:1: 'results' must be a list of entries with key, impl and outcome")
+    return data
+
+
+def compare(baseline: dict[str, Any], results: list[Result], *, path: str, strict: bool) -> dict[str, Any]:
+    """Regressions, known regressions, names missing now and improvements of ``results`` against ``baseline``."""
+    before_impls = {r["impl"] for r in baseline["results"]}
+    now_impls = {r.impl for r in results}
+    by_key_only = len(before_impls) == 1 and len(now_impls) == 1
+    before = {(None if by_key_only else r["impl"], r["key"]): r["outcome"] for r in baseline["results"]}
+    regressions, known, improvements, newly_missing = [], [], [], []
+    bad = {"failed", "error", "crashed"} | ({"missing"} if strict else set())
+    seen = set()
+    for r in sorted(results, key=lambda r: (r.impl, r.key)):
+        seen.add((None if by_key_only else r.impl, r.key))
+        old = before.get((None if by_key_only else r.impl, r.key))
+        if old is None:
+            continue
+        entry = {"key": r.key, "impl": r.impl, "before": old, "after": r.outcome}
+        if old == "passed" and r.outcome in bad:
+            regressions.append(entry)
+        elif old == "passed" and r.outcome == "xfailed":
+            known.append(entry)
+        elif old == "passed" and r.outcome == "missing":
+            newly_missing.append(entry)
+        elif old != "passed" and r.outcome == "passed":
+            improvements.append(entry)
+    return {
+        "path": path,
+        "regressions": regressions,
+        "known_regressions": known,
+        "newly_missing": newly_missing,
+        "improvements": improvements,
+        "not_run": sum(1 for k in before if k not in seen),
+    }

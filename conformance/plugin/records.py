@@ -1,0 +1,193 @@
+"""Structured records: what each test report says about a property, as plain data.
+
+Where pytest runs a property (the only process of a serial run, or an xdist
+worker), :class:`Recorder` adds one record to every report of it, under the
+name :data:`PROPERTY` in ``report.user_properties`` -- the field pytest-xdist
+sends to the controller with the report.  A record is a JSON object:
+
+``impl``, ``key``, ``apis``
+    the implementation, the implementation-free key of the property
+    (``test_masks.py::test_truth_table[causal]``) and the contract names filed
+    under (for ``missing``, the missing ones);
+``when``
+    the phase of the report (``setup``, ``call``, ``teardown``);
+``outcome``, ``reason``, ``message``
+    what this phase decides (``passed``, ``failed``, ``error``, ``xfailed``,
+    ``stale``, ``missing``, ``skipped``; ``null`` when the phase decides nothing),
+    why (skip or expected-failure reason) and the first line of the exception;
+``examples``
+    examples the property ran (calls of its body, shrinking included);
+``observed``
+    ``[behaviour, outcome]`` pairs the property observed
+    (:mod:`layer_conformance.support.observations`);
+``example``
+    the failing example as plain data (:mod:`layer_conformance.plugin.repro`).
+
+Everything is decided from the item, the call and the report's own fields
+(``outcome``, ``when``, ``wasxfail``, the exception object), never from
+formatted text; the controller (:mod:`layer_conformance.plugin.results`) only
+reads records.  This module imports torch only when it records a failing
+example.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .activation import RECORD
+
+__all__ = ["PLAN", "PROPERTY", "Plan", "Recorder", "exception_message", "record_of", "strip_impl_id"]
+
+#: The name of the record in ``report.user_properties``.
+PROPERTY = RECORD
+
+
+@dataclass
+class Plan:
+    """What selection decided for one collected property (kept in the item's stash)."""
+
+    impl: str
+    key: str
+    apis: list[str]
+    #: contract names the implementation lacks (the property is skipped, or failed when strict)
+    missing: list[str] = field(default_factory=list)
+    #: the reason of the skip marker selection added (missing names, unselected dtype), if any
+    skip: str | None = None
+    #: the expected-failure entry that applies: reason, repro, source
+    xfail: dict[str, str] | None = None
+
+
+PLAN = pytest.StashKey[Plan]()
+
+
+def exception_message(exc: BaseException, limit: int = 400) -> str:
+    """``Type: first line of the message`` of an exception (the first of a group of several)."""
+    while getattr(exc, "exceptions", None):  # ExceptionGroup: Hypothesis found several distinct failures
+        exc = exc.exceptions[0]  # type: ignore[attr-defined]
+    text = str(getattr(exc, "msg", None) or exc) if isinstance(exc, pytest.fail.Exception) else str(exc)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return f"{type(exc).__name__}: {first}"[:limit] if first else type(exc).__name__
+
+
+def _skip_message(call: pytest.CallInfo[None]) -> str:
+    exc = call.excinfo.value if call.excinfo is not None else None
+    return str(getattr(exc, "msg", "") or exc or "")
+
+
+def decide(plan: Plan, report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[str | None, str, str]:
+    """(outcome, reason, message) that this report's phase decides."""
+    xfail_reason = plan.xfail["reason"] if plan.xfail else str(getattr(report, "wasxfail", ""))
+    error = exception_message(call.excinfo.value) if call.excinfo is not None else ""
+    if report.when == "setup":
+        if report.skipped:
+            if hasattr(report, "wasxfail"):
+                return "xfailed", xfail_reason, ""
+            if plan.skip is not None and plan.missing:
+                return "missing", plan.skip, ""
+            return "skipped", plan.skip or _skip_message(call), ""
+        if report.failed:
+            return "error", "error in setup", error
+        return None, "", ""
+    if report.when == "call":
+        if report.passed:
+            return ("stale", xfail_reason, "") if hasattr(report, "wasxfail") else ("passed", "", "")
+        if report.skipped:
+            if hasattr(report, "wasxfail"):
+                return "xfailed", xfail_reason, error
+            return "skipped", _skip_message(call), ""
+        if call.excinfo is None and plan.xfail is not None:  # strict xfail that passed: pytest failed it
+            return "stale", xfail_reason, ""
+        return "failed", "", error
+    if report.failed:
+        return "error", f"error in {report.when}", error
+    return None, "", ""
+
+
+class Recorder:
+    """Adds a record to every report of a planned property (where pytest runs the properties)."""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        from ..support import observations
+        from . import guard
+
+        report: pytest.TestReport = yield
+        plan = item.stash.get(PLAN, None)
+        if plan is None:
+            return report
+        if call.when == "setup":  # nothing from an earlier test may leak into this one
+            guard.pop_failure()
+            guard.pop_examples()
+            observations.drain()
+        outcome, reason, message = decide(plan, report, call)
+        apis = plan.missing if outcome == "missing" and plan.missing else plan.apis
+        record: dict[str, Any] = {
+            "impl": plan.impl,
+            "key": plan.key,
+            "apis": apis,
+            "when": call.when,
+            "outcome": outcome,
+            "reason": reason,
+            "message": message,
+        }
+        if call.when == "call":
+            record["examples"] = guard.pop_examples()
+            seen = observations.drain()
+            if seen:
+                record["observed"] = [[what, result] for impl, what, result in seen if impl == plan.impl]
+            failure = guard.pop_failure()
+            if outcome == "failed" and failure is not None and isinstance(item, pytest.Function):
+                record["example"] = self._example(item, plan, failure, message)
+        report.user_properties.append((PROPERTY, json.dumps(record)))
+        return report
+
+    def _example(self, item: pytest.Function, plan: Plan, failure: dict[str, Any], message: str) -> dict[str, Any]:
+        from .repro import make_example
+
+        return make_example(
+            module=_importable_module(item),
+            function=item.originalname,
+            impl=plan.impl,
+            device=self.device,
+            failure=failure,
+            message=message,
+        )
+
+
+def _importable_module(item: pytest.Function) -> str:
+    """The module of a property as an installed import path: ``layer_conformance.test_x`` even when
+    pytest imported the file from a checkout under another name (``conformance.test_x``)."""
+    from .activation import PACKAGE, PACKAGE_DIR
+
+    path = Path(str(item.path)).resolve()
+    if path.parent == PACKAGE_DIR:
+        return f"{PACKAGE}.{path.stem}"
+    return item.obj.__module__
+
+
+def strip_impl_id(name: str, impl_name: str) -> str:
+    """A test name with the implementation's id taken out of its parameters."""
+    for old, new in ((f"[{impl_name}]", ""), (f"[{impl_name}-", "["), (f"-{impl_name}]", "]"), (f"-{impl_name}-", "-")):
+        if old in name:
+            return name.replace(old, new, 1)
+    return name
+
+
+def record_of(report: Any) -> dict[str, Any] | None:
+    """The record a report carries, or None (a report of some other test, or xdist's crash report)."""
+    for entry in getattr(report, "user_properties", ()) or ():
+        if len(entry) == 2 and entry[0] == PROPERTY:
+            try:
+                value = json.loads(entry[1])
+            except (TypeError, ValueError):
+                return None
+            return value if isinstance(value, dict) else None
+    return None

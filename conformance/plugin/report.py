@@ -1,0 +1,192 @@
+"""Conformance reports: the result matrix, report.json and report.md.
+
+Every property run ends as one :class:`Result`: ``passed``, ``failed``,
+``error`` (in setup or teardown), ``crashed`` (the xdist worker running it
+died), ``xfailed`` (a recorded bug), ``stale`` (an expected failure that
+passed), ``missing`` (the implementation lacks a contract name) or
+``skipped``, filed under its implementation, the contract names it needs and
+its implementation-free key
+(``test_pruning.py::test_weight_and_bias_rules[linear-prune_linear_layer]``).
+Results are built from the structured records of pytest's reports
+(:mod:`layer_conformance.plugin.results`).
+
+``--conformance-report DIR`` writes ``report.json`` (format
+``layer-conformance-report/1``, documented by :func:`build_report`),
+``report.md`` and one ``repro_<n>.py`` per failure whose example is plain data
+(:mod:`layer_conformance.plugin.repro`).  This module imports no torch.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import platform
+import sys
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FORMAT", "OUTCOMES", "Result", "build_report", "compact_lines", "matrix", "write_report"]
+
+FORMAT = "layer-conformance-report/1"
+OUTCOMES = ("passed", "failed", "error", "crashed", "xfailed", "stale", "missing", "skipped")
+
+
+@dataclass
+class Result:
+    """The outcome of one test of a property on one implementation (one entry of ``results``)."""
+
+    nodeid: str
+    key: str
+    impl: str
+    apis: list[str]
+    outcome: str
+    reason: str = ""
+    message: str = ""
+    example: dict[str, Any] | None = None
+    repro: str | None = None
+    duration: float = 0.0
+    #: examples the property ran (calls of its body, shrinking included); None when unknown (a crash)
+    examples: int | None = None
+
+
+def matrix(results: list[Result]) -> dict[str, dict[str, dict[str, str]]]:
+    """impl -> API name -> property key -> outcome."""
+    out: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
+    for r in results:
+        for api in r.apis or ["(none)"]:
+            out[r.impl][api][r.key] = r.outcome
+    return {impl: dict(per) for impl, per in out.items()}
+
+
+def build_report(
+    results: list[Result],
+    *,
+    implementations: list[dict[str, Any]],
+    versions: dict[str, str | None],
+    hypothesis: dict[str, Any],
+    device: str,
+    observed: dict[str, Any],
+    baseline: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The report as plain data.
+
+    Fields: ``format``; ``created`` (UTC, ISO 8601); ``versions`` (python, torch, transformers,
+    layer_conformance); ``device``; ``hypothesis`` (profile, seed, derandomize, max_examples);
+    ``implementations`` (name, origin, version, missing names); ``results`` (one per test: nodeid,
+    key, impl, apis, outcome, reason, message, example, repro, duration); ``matrix`` (impl -> API ->
+    key -> outcome); ``summary`` (impl -> outcome -> count); ``observed`` (impl -> behaviour ->
+    outcomes); ``baseline`` (regressions, known_regressions, improvements; when compared).
+    """
+    summary = {impl: dict(Counter(r.outcome for r in results if r.impl == impl)) for impl in {r.impl for r in results}}
+    report = {
+        "format": FORMAT,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "versions": versions,
+        "platform": f"{platform.system()} {platform.machine()}, python {sys.version.split()[0]}",
+        "device": device,
+        "hypothesis": hypothesis,
+        "implementations": implementations,
+        "results": [asdict(r) for r in sorted(results, key=lambda r: (r.impl, r.key))],
+        "matrix": matrix(results),
+        "summary": summary,
+        "observed": observed,
+    }
+    if baseline is not None:
+        report["baseline"] = baseline
+    return report
+
+
+def _markdown(report: dict[str, Any]) -> str:
+    lines = ["# Conformance report", ""]
+    v = report["versions"]
+    lines.append(
+        f"torch {v.get('torch')}, transformers {v.get('transformers') or '-'}, layer-conformance "
+        f"{v.get('layer_conformance')}; device {report['device']}; {report['platform']}; created {report['created']}."
+    )
+    h = report["hypothesis"]
+    lines.append(
+        f"Hypothesis profile `{h.get('profile')}` (max_examples {h.get('max_examples')}, derandomize "
+        f"{h.get('derandomize')}, seed {h.get('seed')})."
+    )
+    lines += [
+        "",
+        "## Implementations",
+        "",
+        "| implementation | version | origin | missing names |",
+        "|---|---|---|---|",
+    ]
+    for impl in report["implementations"]:
+        missing = ", ".join(impl["missing"]) or "-"
+        lines.append(f"| {impl['name']} | {impl['version'] or '?'} | `{impl['origin']}` | {missing} |")
+    lines += ["", "## Matrix", ""]
+    impls = [i["name"] for i in report["implementations"]]
+    lines.append("| API | " + " | ".join(impls) + " |")
+    lines.append("|---|" + "---|" * len(impls))
+    apis = sorted({api for per in report["matrix"].values() for api in per})
+    for api in apis:
+        cells = []
+        for impl in impls:
+            outcomes = Counter(report["matrix"].get(impl, {}).get(api, {}).values())
+            cells.append(_cell(outcomes))
+        lines.append(f"| {api} | " + " | ".join(cells) + " |")
+    problems = [r for r in report["results"] if r["outcome"] in ("failed", "error", "crashed", "stale", "xfailed")]
+    if problems:
+        lines += ["", "## Failures, errors, crashes, expected failures and stale expected failures", ""]
+        for r in problems:
+            repro = f" — repro: `python {r['repro']}`" if r.get("repro") else ""
+            detail = r["message"] or r["reason"]
+            lines.append(f"- **{r['outcome']}** `{r['impl']}` `{r['key']}`: {detail}{repro}")
+    if report.get("observed"):
+        lines += ["", "## Observed behaviours", ""]
+        for impl, per in sorted(report["observed"].items()):
+            for what, outcomes in sorted(per.items()):
+                lines.append(f"- `{impl}`: {what}: {'; '.join(outcomes)}")
+    if "baseline" in report:
+        b = report["baseline"]
+        lines += ["", f"## Against baseline `{b['path']}`", ""]
+        for title, entries in (
+            ("Regressions", b["regressions"]),
+            ("Known regressions (expected failures now)", b["known_regressions"]),
+            ("Missing now (not regressions unless strict)", b.get("newly_missing", [])),
+            ("Improvements", b["improvements"]),
+        ):
+            lines.append(f"{title}: {len(entries)}")
+            lines += [f"- `{e['key']}` ({e['impl']}): {e['before']} -> {e['after']}" for e in entries]
+            lines.append("")
+        lines.append(f"Not run now: {b.get('not_run', 0)}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _cell(outcomes: Counter) -> str:
+    if not outcomes:
+        return "-"
+    order = [o for o in OUTCOMES if outcomes.get(o)]
+    return ", ".join(f"{outcomes[o]} {o}" for o in order)
+
+
+def compact_lines(results: list[Result]) -> list[str]:
+    """The terminal summary: one line per API name, each implementation's outcome counts."""
+    by_api: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for r in results:
+        for api in r.apis or ["(none)"]:
+            by_api[api][r.impl][r.outcome] += 1
+    width = max((len(a) for a in by_api), default=0)
+    lines = []
+    for api in sorted(by_api):
+        parts = [f"{impl}: {_cell(c)}" for impl, c in sorted(by_api[api].items())]
+        lines.append(f"{api.ljust(width)}  " + "; ".join(parts))
+    return lines
+
+
+def write_report(report: dict[str, Any], directory: Path, results: list[Result]) -> None:
+    """report.json, report.md and the repro scripts of ``results`` into ``directory``."""
+    from .repro import write_scripts
+
+    directory.mkdir(parents=True, exist_ok=True)
+    versions = {i["name"]: i.get("version") for i in report["implementations"]}
+    write_scripts(directory, results, versions, device=report["device"])
+    report["results"] = [asdict(r) for r in sorted(results, key=lambda r: (r.impl, r.key))]
+    (directory / "report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    (directory / "report.md").write_text(_markdown(report))

@@ -1,0 +1,178 @@
+"""Which property runs for which implementation, and how.
+
+A *property* is a test of the suite's package, or any test marked with the
+suite's ``requires(...)`` marker (:func:`layer_conformance.support.checks.requires`).
+Its ``impl`` argument is parametrized with the selected implementations (their
+names are the test ids).  Nothing else in the run is touched.  After
+collection, for each property:
+
+* contract names its implementation lacks skip it with
+  ``missing: <name> in <impl>`` (fail it under ``--strict-missing``/``--strict``;
+  ``--deselect-missing`` leaves it out);
+* a dtype parameter outside ``--conformance-dtype`` skips it;
+* the first matching entry of the implementation's xfails marks it as an
+  expected failure;
+* its :class:`~layer_conformance.plugin.records.Plan` goes into the item's stash
+  for the records.
+
+Within each of the suite's modules, properties run breadth first (the first
+case of every property before the second case of any); the order of every
+other test is left alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from ..contract import API
+from ..impls import Implementation
+from ..support import runtime
+from . import options
+from .activation import in_suite
+from .records import PLAN, Plan, strip_impl_id
+from .xfails import XfailEntry, match
+
+__all__ = ["Selection", "breadth_first", "result_key", "test_key"]
+
+
+def is_property(node: pytest.Item) -> bool:
+    """A property: a test of the suite's package, or any test marked ``requires(...)`` (the suite's
+    marker; ``@requires()`` with no names makes a project's own test a property too)."""
+    return in_suite(node.path) or node.get_closest_marker("requires") is not None
+
+
+def item_impl(item: pytest.Item) -> Implementation | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    impl = callspec.params.get("impl")
+    return impl if isinstance(impl, Implementation) else None
+
+
+def required_names(item: pytest.Item) -> list[str]:
+    names: list[str] = []
+    for mark in item.iter_markers("requires"):
+        for name in mark.args:
+            if name not in API:
+                raise pytest.UsageError(f"{item.nodeid}: requires({name!r}) is not a contract name")
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def test_key(item: pytest.Item) -> str:
+    """The string xfail patterns match: ``<file>::<test name with parameter ids>``."""
+    return f"{Path(str(item.path)).name}::{item.name}"
+
+
+def result_key(item: pytest.Item, impl: Implementation) -> str:
+    """``<file>::<test name>`` with the implementation's id taken out of the parameters."""
+    return f"{Path(str(item.path)).name}::{strip_impl_id(item.name, impl.name)}"
+
+
+def _missing(item: pytest.Item, impl: Implementation) -> list[str]:
+    return [name for name in required_names(item) if not impl.has(name)]
+
+
+def _missing_reason(impl: Implementation, missing: list[str]) -> str:
+    return "; ".join(f"missing: {name} in {impl.name}" for name in missing)
+
+
+def breadth_first(items: list[pytest.Item], ours: list[int]) -> None:
+    """Reorder the items at positions ``ours`` (the suite's) among those positions: within each module,
+    the first case of every property before the second case of any, so that a bug shows up after one
+    case per property, not after every parametrization of the properties before.  Every other item
+    keeps its place."""
+    picked = [items[i] for i in ours]
+    rounds: dict[tuple[str, str], int] = {}
+    keys = {}
+    module_order: dict[str, int] = {}
+    for index, item in enumerate(picked):
+        module = str(getattr(item, "path", ""))
+        module_order.setdefault(module, len(module_order))
+        function = getattr(item, "originalname", item.name)
+        n = rounds.get((module, function), 0)
+        rounds[(module, function)] = n + 1
+        keys[id(item)] = (module_order[module], n, index)
+    picked.sort(key=lambda item: keys[id(item)])
+    for position, item in zip(ours, picked, strict=True):
+        items[position] = item
+
+
+class Selection:
+    """The hooks that parametrize, skip, mark and plan the suite's properties (where they run)."""
+
+    def __init__(
+        self, config: pytest.Config, impls: list[Implementation], xfails: dict[str, list[XfailEntry]], suite: Any
+    ) -> None:
+        self.config = config
+        self.impls = impls
+        self.xfails = xfails
+        self.suite_settings = suite
+
+    def _ours(self, item: pytest.Item) -> bool:
+        return item_impl(item) is not None and is_property(item)
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "impl" not in metafunc.fixturenames or not is_property(metafunc.definition):
+            return
+        impls = self.impls
+        if metafunc.config.getoption("deselect_missing") and not options.strict_missing(metafunc.config):
+            # not even collected: cheaper than deselecting (parameter-level requirements are left to
+            # pytest_collection_modifyitems)
+            needed = [n for mark in metafunc.definition.iter_markers("requires") for n in mark.args]
+            impls = [i for i in impls if all(i.has(n) for n in needed)]
+        metafunc.parametrize("impl", impls, ids=[i.name for i in impls])
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        strict = options.strict_missing(config)
+        if config.getoption("deselect_missing") and not strict:
+            drop = [item for item in items if self._ours(item) and _missing(item, item_impl(item))]  # type: ignore[arg-type]
+            if drop:
+                config.hook.pytest_deselected(items=drop)
+                dropped = {id(item) for item in drop}
+                items[:] = [item for item in items if id(item) not in dropped]
+        ours = [i for i, item in enumerate(items) if self._ours(item)]
+        breadth_first(items, ours)
+        xfail_strict = options.strict_xfails(config)
+        for position in ours:
+            item = items[position]
+            impl = item_impl(item)
+            assert impl is not None
+            self.suite_settings.apply(getattr(item, "obj", None))
+            missing = _missing(item, impl)
+            plan = Plan(impl=impl.name, key=result_key(item, impl), apis=required_names(item), missing=missing)
+            item.stash[PLAN] = plan
+            if missing:
+                plan.skip = _missing_reason(impl, missing)
+                if not strict:
+                    item.add_marker(pytest.mark.skip(reason=plan.skip))
+                continue
+            unselected = [
+                str(v).removeprefix("torch.")
+                for v in item.callspec.params.values()  # type: ignore[attr-defined]
+                if isinstance(v, torch.dtype) and not runtime.dtype_allowed(v)
+            ]
+            if unselected:
+                plan.skip = f"dtype {', '.join(unselected)} not selected (--conformance-dtype)"
+                item.add_marker(pytest.mark.skip(reason=plan.skip))
+                continue
+            entry = match(self.xfails.get(impl.name, []), test_key(item), impl.version)
+            if entry is not None:
+                plan.xfail = {"reason": entry.reason, "repro": entry.repro, "source": entry.source}
+                item.add_marker(
+                    pytest.mark.xfail(
+                        reason=f"{entry.reason} [repro: {entry.repro}] ({entry.source})", strict=xfail_strict
+                    )
+                )
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> None:
+        """Under strictness a missing name is a failure of the property itself (not a setup error)."""
+        plan = pyfuncitem.stash.get(PLAN, None)
+        if plan is not None and plan.missing and options.strict_missing(pyfuncitem.config):
+            pytest.fail(_missing_reason(item_impl(pyfuncitem), plan.missing) + " (strict)", pytrace=False)  # type: ignore[arg-type]

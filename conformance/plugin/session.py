@@ -1,0 +1,254 @@
+"""Activation: what the plugin sets up once a run asks for the suite.
+
+Two kinds of process take part in a run:
+
+* where the properties run (the only process of a serial run, each
+  pytest-xdist worker): the implementations are loaded (and with them torch),
+  the run-wide choices are made (device, dtypes, example timeout, the suite's
+  Hypothesis profile), and the jobs are registered -- selection
+  (:mod:`.selection`), the guard (:mod:`.guard`), the records (:mod:`.records`),
+  the speed-ups (:mod:`.speedups`); a serial run also collects the results
+  (:mod:`.results`); a worker sends the run's facts to the controller;
+* the pytest-xdist controller, which runs no property: it checks the
+  ``--impl`` values without importing them (:func:`layer_conformance.impls.check_spec`),
+  reads the xfails files and the baseline, and collects the results from the
+  workers' reports.  It never imports torch, so the workers start sooner.
+
+Usage errors (a bad ``--impl``, a malformed xfails file or baseline) are
+one-line ``pytest.UsageError`` messages in either.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import json
+import os
+import sys
+from typing import Any
+
+import pytest
+
+from .. import __version__
+from ..impls import ImplError, check_spec
+from . import options
+from .activation import is_xdist_controller
+from .gate import BaselineError, load_report
+from .results import FACTS, Results
+from .xfails import XfailEntry, XfailFileError, bundled_entries, read_xfails
+
+__all__ = ["ACTIVE", "activate"]
+
+ACTIVE = pytest.StashKey[bool]()
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return md.version(dist)
+    except md.PackageNotFoundError:
+        return None
+
+
+def _xfails(config: pytest.Config, names: list[str]) -> dict[str, list[XfailEntry]]:
+    xfails: dict[str, list[XfailEntry]] = {}
+    try:
+        for name in names:
+            xfails[name] = bundled_entries(name)
+        for item in config.getoption("xfails_file"):
+            name, sep, path = item.partition("=")
+            if not sep or not name or not path:
+                raise pytest.UsageError(f"--xfails-file {item}: expected IMPL=PATH")
+            if name not in xfails:
+                raise pytest.UsageError(f"--xfails-file {item}: no implementation named {name!r} is selected")
+            xfails[name] = read_xfails(path) + xfails[name]
+    except XfailFileError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return xfails
+
+
+def _baseline(config: pytest.Config) -> dict[str, Any] | None:
+    if not config.getoption("baseline"):
+        return None
+    try:
+        return load_report(config.getoption("baseline"))
+    except BaselineError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _profile_name(config: pytest.Config) -> str:
+    """The suite's profile by name, without importing Hypothesis (see :mod:`.profiles`)."""
+    return (
+        config.getoption("conformance_profile", None)
+        or config.getoption("hypothesis_profile", None)
+        or ("ci" if os.environ.get("CI") else "dev")
+    )
+
+
+def activate(config: pytest.Config) -> None:
+    """Set the suite up for this run (once)."""
+    if config.stash.get(ACTIVE, False):
+        return
+    config.stash[ACTIVE] = True
+    if is_xdist_controller(config):
+        _Controller(config)
+    else:
+        _Runner(config)
+
+
+class _Controller:
+    """The pytest-xdist controller's part: checks, results, report; no torch."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        specs = []
+        for spec in options.impl_specs(config):
+            try:
+                spec = check_spec(spec)
+            except ImplError as exc:
+                raise pytest.UsageError(str(exc)) from None
+            if spec in specs:
+                raise pytest.UsageError(f"--impl {spec}: selected twice")
+            specs.append(spec)
+        self.specs = specs
+        _xfails(config, specs)  # malformed files are usage errors here too
+        results = Results(config, _baseline(config), facts=None, fallback_facts=self.facts)
+        config.pluginmanager.register(results, "layer_conformance.results")
+        config.pluginmanager.register(self, "layer_conformance.controller")
+
+    def facts(self) -> dict[str, Any]:
+        """What the controller knows when no worker sent the run's facts."""
+        return {
+            "implementations": [
+                {"name": s, "origin": "?", "version": None, "missing": [], "loaded": False} for s in self.specs
+            ],
+            "versions": {
+                "python": sys.version.split()[0],
+                "torch": _version("torch"),
+                "transformers": _version("transformers"),
+                "hypothesis": _version("hypothesis"),
+                "layer_conformance": __version__,
+            },
+            "device": self.config.getoption("conformance_device") or "cpu",
+            "hypothesis": {
+                "profile": _profile_name(self.config),
+                "seed": self.config.getoption("hypothesis_seed", None),
+            },
+        }
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        return [
+            f"layer-conformance: implementations {', '.join(self.specs)}; device "
+            f"{config.getoption('conformance_device') or 'cpu'}; profile {_profile_name(config)} "
+            "(loaded in the workers: see the summary)"
+        ]
+
+
+class _Runner:
+    """Where the properties run: implementations, run-wide choices and the jobs."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        from ..impls import Implementation, load_implementation
+        from ..support import runtime
+        from . import guard, profiles, speedups
+        from .records import Recorder
+        from .selection import Selection
+
+        self.config = config
+        self.saved = (runtime.device(), runtime.dtypes(), runtime._SETTINGS)
+        try:
+            runtime.set_device(config.getoption("conformance_device") or "cpu")
+            runtime.set_dtypes(config.getoption("conformance_dtype"))
+        except (RuntimeError, ValueError) as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self.profile, chosen = profiles.choose(config)
+        self.chosen = chosen
+        runtime.set_hypothesis_settings(chosen)
+        self.suite_settings = profiles.SuiteSettings(chosen)
+
+        impls: list[Implementation] = []
+        for spec in options.impl_specs(config):
+            try:
+                impl = load_implementation(spec)
+            except ImplError as exc:
+                raise pytest.UsageError(str(exc)) from None
+            if any(i.name == impl.name for i in impls):
+                raise pytest.UsageError(f"--impl {spec}: selected twice")
+            impls.append(impl)
+        self.impls = impls
+        xfails = _xfails(config, [i.name for i in impls])
+        baseline = _baseline(config)
+
+        pm = config.pluginmanager
+        pm.register(Selection(config, impls, xfails, self.suite_settings), "layer_conformance.selection")
+        pm.register(guard.GuardHooks(config.getoption("example_timeout")), "layer_conformance.guard")
+        pm.register(Recorder(str(runtime.device())), "layer_conformance.records")
+        if not pm.is_blocked(speedups.NAME):
+            pm.register(speedups.Speedups(config), speedups.NAME)
+        if not hasattr(config, "workerinput"):
+            pm.register(
+                Results(config, baseline, facts=self.facts, fallback_facts=self.facts), "layer_conformance.results"
+            )
+        pm.register(self, "layer_conformance.runner")
+
+    def facts(self) -> dict[str, Any]:
+        import hypothesis
+        import torch
+
+        from ..support import runtime
+
+        tf = sys.modules.get("transformers")
+        return {
+            "implementations": [
+                {"name": i.name, "origin": i.origin, "version": i.version, "missing": i.missing(), **i.details}
+                for i in self.impls
+            ],
+            "versions": {
+                "python": sys.version.split()[0],
+                "torch": torch.__version__,
+                "transformers": getattr(tf, "__version__", None) if tf is not None else _version("transformers"),
+                "hypothesis": hypothesis.__version__,
+                "layer_conformance": __version__,
+            },
+            "device": str(runtime.device()),
+            "hypothesis": {
+                "profile": self.profile,
+                "seed": self.config.getoption("hypothesis_seed", None),
+                "derandomize": self.chosen.derandomize,
+                "max_examples": self.chosen.max_examples,
+            },
+        }
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        import torch
+
+        from ..support import runtime
+
+        lines = [f"layer-conformance: torch {torch.__version__}, device {runtime.device()}"]
+        tf = sys.modules.get("transformers")
+        if tf is not None:
+            lines[0] += f", transformers {getattr(tf, '__version__', '?')}"
+        if runtime.dtypes() is not None:
+            lines[0] += f", dtypes {','.join(str(d).removeprefix('torch.') for d in runtime.dtypes())}"
+        lines[0] += f", profile {self.profile}"
+        for impl in self.impls:
+            missing = impl.missing()
+            line = f"  impl {impl.name}: version {impl.version or 'unknown'} from {impl.origin}"
+            for key, value in impl.details.items():
+                line += f"; {key}: {value}"
+            lines.append(line)
+            if missing:
+                lines.append(f"    missing ({len(missing)}): {', '.join(missing)}")
+        return lines
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput[FACTS] = json.dumps(self.facts())
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """Run-wide choices are module state: put them back (in-process sessions)."""
+        from ..support import runtime
+
+        device, dtypes, settings = self.saved
+        runtime.restore(device, dtypes)
+        runtime.set_hypothesis_settings(settings)
+        self.suite_settings.restore()
