@@ -166,8 +166,8 @@ def _rope_configs(g: torch.Generator, dtype, n: int = 1):
 
 def rope_init_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[Pair]:
     """Reference init functions (float32) against the float64 formulas of the properties."""
-    from layer_conformance.support.rotary import RopeConfig  # noqa: F401
     from layer_conformance.reference.rope import ROPE_INIT_FUNCTIONS
+    from layer_conformance.support.rotary import RopeConfig  # noqa: F401
     from layer_conformance.test_rope import formula
 
     for config in _rope_configs(g, dtype, n):
@@ -183,8 +183,8 @@ def rope_init_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[P
 
 def rope_cos_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[Pair]:
     """The rotary forward's cos/sin in ``dtype`` against float64 cos/sin of the same frequencies."""
-    from layer_conformance.support.rotary import rotary_module
     from layer_conformance.impls import load_implementation
+    from layer_conformance.support.rotary import rotary_module
 
     impl = load_implementation("reference")
     for config in _rope_configs(g, dtype, n):
@@ -199,8 +199,8 @@ def rope_cos_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[Pa
 
 def rope_relative_pairs(g: torch.Generator, dtype, device, n: int = 1, *, fp64: bool = False) -> Iterator[Pair]:
     """q_m . k_n against q_(m+s) . k_(n+s), rotated by the forward's cos/sin (or in float64)."""
-    from layer_conformance.support.rotary import rotary_module
     from layer_conformance.impls import load_implementation
+    from layer_conformance.support.rotary import rotary_module
     from layer_conformance.test_rope import rotate
 
     impl = load_implementation("reference")

@@ -193,7 +193,9 @@ def test_dtype_option_skips_unselected_dtypes_with_a_reason(run):
     pruning = str(ROOT / "conformance" / "test_pruning.py")
     result = run(pruning, "--conformance-dtype", "float32", "-k", "keep_dtype", "-rs")
     result.assert_outcomes(passed=4, skipped=12)
-    result.stdout.fnmatch_lines(["layer-conformance: *dtypes float32*", "*dtype float16 not selected (--conformance-dtype)*"])
+    result.stdout.fnmatch_lines(
+        ["layer-conformance: *dtypes float32*", "*dtype float16 not selected (--conformance-dtype)*"]
+    )
     bad = run(pruning, "--conformance-dtype", "float8")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     bad.stderr.fnmatch_lines(["ERROR: --conformance-dtype: unknown dtype(s) float8*"])
