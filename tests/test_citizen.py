@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONV1D = str(ROOT / "conformance" / "test_conv1d.py")
 CHECKPOINTING = str(ROOT / "conformance" / "test_checkpointing.py")
 
-FOREIGN = '''
+FOREIGN = """
 import gc, sys
 from hypothesis import given, settings, strategies as st
 
@@ -40,7 +40,7 @@ def test_no_torch_and_no_frozen_gc():
 @given(st.integers())
 def test_hypothesis_runs(x):
     pass
-'''
+"""
 
 
 def _pytest(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -89,7 +89,9 @@ def test_observations_are_the_same_serially_and_under_xdist(tmp_path):
     observed = []
     for extra in ([], ["-n", "2"]):
         out = tmp_path / f"r{len(observed)}"
-        done = _pytest(CHECKPOINTING, "--conformance-profile", "selftest", f"--conformance-report={out}", *extra, cwd=ROOT)
+        done = _pytest(
+            CHECKPOINTING, "--conformance-profile", "selftest", f"--conformance-report={out}", *extra, cwd=ROOT
+        )
         assert done.returncode == 0, done.stdout[-3000:]
         observed.append(json.loads((out / "report.json").read_text())["observed"])
     assert observed[0] and observed[0] == observed[1]
