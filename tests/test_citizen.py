@@ -127,3 +127,10 @@ def test_a_crash_is_a_result_and_a_regression(tmp_path):
     assert [e["key"] for e in report["baseline"]["regressions"]] == [crashed[0]["key"]]
     assert "Conv1D  tests.impls.conv1d_aborts: 6 passed, 1 crashed" in done.stdout
     assert "regressions: 1" in done.stdout
+
+
+def test_a_bad_impl_is_a_one_line_usage_error_under_xdist_too(tmp_path):
+    done = _pytest(CONV1D, "-n", "2", "--impl", "tests.impls.names_only:Nope", "-o", f"pythonpath={ROOT}", cwd=ROOT)
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "ERROR: --impl tests.impls.names_only:Nope: 'tests.impls.names_only' has no attribute 'Nope'" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr

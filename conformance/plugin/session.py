@@ -12,7 +12,10 @@ Two kinds of process take part in a run:
 * the pytest-xdist controller, which runs no property: it checks the
   ``--impl`` values without importing them (:func:`layer_conformance.impls.check_spec`),
   reads the xfails files and the baseline, and collects the results from the
-  workers' reports.  It never imports torch, so the workers start sooner.
+  workers' reports.  For the built-in implementations (reference, transformers)
+  and entry points it never imports torch, so the workers start sooner; an
+  ``--impl module[:attr]`` is imported there too, since only the import can
+  tell some usage errors and a worker's would end the run with a traceback.
 
 Usage errors (a bad ``--impl``, a malformed xfails file or baseline) are
 one-line ``pytest.UsageError`` messages in either.
@@ -29,7 +32,7 @@ from typing import Any
 import pytest
 
 from .. import __version__
-from ..impls import ImplError, check_spec
+from ..impls import BUILTINS, ImplError, _entry_point, check_spec, load_implementation
 from . import options
 from .activation import is_xdist_controller
 from .gate import BaselineError, load_report
@@ -103,6 +106,10 @@ class _Controller:
         for spec in options.impl_specs(config):
             try:
                 spec = check_spec(spec)
+                if spec not in BUILTINS and _entry_point(spec) is None:
+                    # a module: only importing it tells a missing attribute, an import that raises or
+                    # a module without contract names; a usage error from a worker would be a traceback
+                    load_implementation(spec)
             except ImplError as exc:
                 raise pytest.UsageError(str(exc)) from None
             if spec in specs:
