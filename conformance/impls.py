@@ -25,7 +25,7 @@ from typing import Any
 
 from .contract import API, NAMES
 
-__all__ = ["ENTRY_POINT_GROUP", "ImplError", "Implementation", "check_spec", "load_implementation"]
+__all__ = ["ENTRY_POINT_GROUP", "ImplError", "Implementation", "check_spec", "is_module_spec", "load_implementation"]
 
 ENTRY_POINT_GROUP = "layer_conformance.impls"
 
@@ -170,6 +170,11 @@ def _usage_checks(spec: str) -> str:
     return spec
 
 
+def is_module_spec(spec: str) -> bool:
+    """Whether an ``--impl`` value names a module (neither a built-in nor an entry point)."""
+    return spec not in BUILTINS and _entry_point(spec) is None
+
+
 def check_spec(spec: str) -> str:
     """Check an ``--impl`` value without importing the implementation (nor torch): it is a built-in,
     an entry point, or a module the import system can find.  Raises :class:`ImplError` with the
@@ -181,7 +186,7 @@ def check_spec(spec: str) -> str:
         raise ImplError(
             "--impl transformers: transformers is not installed; pip install 'layer-conformance[transformers]'"
         )
-    if spec in BUILTINS or _entry_point(spec) is not None:
+    if not is_module_spec(spec):
         return spec
     module_name = spec.partition(":")[0]
     if not _find_without_import(module_name):

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from .. import __version__
-from ..impls import BUILTINS, ImplError, _entry_point, check_spec, load_implementation
+from ..impls import ImplError, check_spec, is_module_spec, load_implementation
 from . import options
 from .activation import is_xdist_controller
 from .gate import BaselineError, load_report
@@ -106,7 +106,7 @@ class _Controller:
         for spec in options.impl_specs(config):
             try:
                 spec = check_spec(spec)
-                if spec not in BUILTINS and _entry_point(spec) is None:
+                if is_module_spec(spec):
                     # a module: only importing it tells a missing attribute, an import that raises or
                     # a module without contract names; a usage error from a worker would be a traceback
                     load_implementation(spec)
