@@ -26,8 +26,10 @@ from pathlib import Path
 
 import torch
 
-from layer_conformance.reference import Conv1D, eager_attention_forward, sdpa_attention_forward
-from layer_conformance.strategies.attention import MASK_STYLES, AttentionCase, attention_module
+from layer_conformance import reference
+from layer_conformance.reference import Conv1D
+from layer_conformance.strategies.attention import MASK_STYLES, AttentionCase
+from layer_conformance.support.attention import attended, call, definition
 
 DTYPES = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
 SAFETY = 4.0
@@ -96,30 +98,17 @@ def _attention_case(g: torch.Generator) -> AttentionCase:
     return AttentionCase(batch, kv_heads, groups, q_len, kv_len, head_dim, seed, style, mask_seed, scaling)
 
 
-def _attend(fn, case: AttentionCase, q, k, v, dtype, device):
-    sdpa = fn is sdpa_attention_forward
-    module = attention_module(case.groups, is_causal=(case.mask_style == "causal") if sdpa else None)
-    if sdpa and case.mask_style == "boolean":
-        mask = case.keep(device)
-    elif sdpa and case.mask_style == "causal":
-        mask = None
-    else:
-        mask = case.bias(dtype, device)
-    return fn(module, q, k, v, mask, scaling=case.scaling)[0]
-
-
-def _attended(out: torch.Tensor, case: AttentionCase, device) -> torch.Tensor:
-    rows = case.attended_rows(device).squeeze(1)[:, :, None].expand(case.batch, case.q_len, case.heads)
-    return out[rows]
-
-
 def attention_pairs(g: torch.Generator, dtype, device, *, grads: bool = False) -> Iterator[Pair]:
     """eager against sdpa in the same dtype: outputs (rows attending some key), or q/k/v gradients."""
     case = _attention_case(g)
     q, k, v = case.qkv(dtype, device, requires_grad=True)
     q2, k2, v2 = (t.detach().clone().requires_grad_(True) for t in (q, k, v))
-    out_e = _attended(_attend(eager_attention_forward, case, q, k, v, dtype, device), case, device)
-    out_s = _attended(_attend(sdpa_attention_forward, case, q2, k2, v2, dtype, device), case, device)
+    out_e = attended(
+        call(reference, "eager_attention_forward", case, q, k, v, dtype=dtype, device=device)[0], case, device
+    )
+    out_s = attended(
+        call(reference, "sdpa_attention_forward", case, q2, k2, v2, dtype=dtype, device=device)[0], case, device
+    )
     if not grads:
         yield out_e.detach(), out_s.detach()
         return
@@ -131,15 +120,10 @@ def attention_fp64_pairs(g: torch.Generator, dtype, device) -> Iterator[Pair]:
     """eager and sdpa in ``dtype`` against the float64 definition."""
     case = _attention_case(g)
     q, k, v = case.qkv(dtype, device)
-    qd, kd, vd = (t.double() for t in (q, k, v))
-    kd, vd = kd.repeat_interleave(case.groups, 1), vd.repeat_interleave(case.groups, 1)
-    scores = qd @ kd.transpose(-2, -1) * case.scaling
-    bias = case.bias(torch.float64, device)
-    expected = ((scores if bias is None else scores + bias).softmax(-1) @ vd).transpose(1, 2)
-    expected = _attended(expected, case, device)
+    expected = attended(definition(case, q, k, v, case.bias(torch.float64, device)), case, device)
     with torch.no_grad():
-        for fn in (eager_attention_forward, sdpa_attention_forward):
-            yield _attended(_attend(fn, case, q, k, v, dtype, device), case, device), expected
+        for name in ("eager_attention_forward", "sdpa_attention_forward"):
+            yield attended(call(reference, name, case, q, k, v, dtype=dtype, device=device)[0], case, device), expected
 
 
 def _rope_configs(g: torch.Generator, dtype, n: int = 1):

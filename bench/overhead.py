@@ -31,6 +31,7 @@ from layer_conformance.strategies import (
     seeds,
     sizes,
 )
+from layer_conformance.support.attention import definition
 
 FAST = dict(
     deadline=None, database=None, derandomize=True, phases=[Phase.generate], suppress_health_check=list(HealthCheck)
@@ -70,7 +71,7 @@ def bare_attention(n: int):
         out, _ = eager_attention_forward(
             attention_module(case.groups), q, k, v, case.bias(dtype, "cpu"), scaling=case.scaling
         )
-        expected = test_attention.definition(case, q, k, v, case.bias(torch.float64, "cpu"))
+        expected = definition(case, q, k, v, case.bias(torch.float64, "cpu"))
         rows = case.attended_rows("cpu").squeeze(1)[:, :, None].expand(case.batch, case.q_len, case.heads)
         torch.testing.assert_close(out[rows].double(), expected[rows], atol=0.5, rtol=0.5)
 

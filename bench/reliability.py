@@ -14,39 +14,18 @@ expected failures) under some seed is a false failure to fix.
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _suite import run_suite
 
 
 def run_once(python: str, impl: str, seed: int) -> tuple[str, list[str], float]:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [
-            python,
-            "-m",
-            "pytest",
-            "-q",
-            "-n",
-            "2",
-            "-p",
-            "no:cacheprovider",
-            f"--impl={impl}",
-            f"--hypothesis-seed={seed}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    elapsed = time.perf_counter() - start
-    summary = next((ln.strip("= ") for ln in reversed(proc.stdout.splitlines()) if re.search(r"\d+ passed", ln)), "?")
-    failed = sorted(set(re.findall(r"^FAILED (\S+)", proc.stdout, flags=re.M)))
-    return summary, failed, elapsed
+    """(summary, failing properties, wall time) of one run, read from its report.json."""
+    run = run_suite(["-q", "-n", "2", f"--impl={impl}", f"--hypothesis-seed={seed}"], python=python)
+    failed = sorted({f"{r['key']} ({r['outcome']})" for r in run.bad()})
+    return run.summary(), failed, run.elapsed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(args.seeds):
             summary, failed, elapsed = run_once(python, impl, seed)
             total += elapsed
-            summaries[re.sub(r" in [\d.]+s.*", "", summary)] += 1
+            summaries[summary] += 1
             clean += not failed
             for f in failed:
                 failures.setdefault(f, []).append(seed)

@@ -5,8 +5,8 @@
 Speed is measured here, never in a timed test.  Each configuration runs the
 suite in a fresh ``python -m pytest`` process (interpreter and torch start-up
 included, as a user sees it); the best of ``--repeat`` runs is reported.  The
-per-module and per-property figures come from one serial run with
-``--durations=0 --hypothesis-show-statistics``.  Output is Markdown.
+per-module and per-property figures (outcome, examples run, call time) come from
+the ``report.json`` of the best serial run.  Output is Markdown.
 """
 
 from __future__ import annotations
@@ -15,31 +15,13 @@ import argparse
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    elapsed = time.perf_counter() - start
-    if proc.returncode not in (0, 5):
-        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
-        raise SystemExit(f"pytest failed with exit code {proc.returncode}: {' '.join(args)}")
-    return elapsed, proc.stdout
-
+from _suite import ROOT, Run, best_of
 
 SPIN = "import time\nt = time.perf_counter()\ns = 0\nfor i in range(15_000_000):\n    s += i\nprint(time.perf_counter() - t)"
 
@@ -63,48 +45,25 @@ def parallel_ceiling(repeat: int) -> tuple[float, float, float]:
 
 def startup(repeat: int, common: list[str]) -> float:
     """Wall time of collecting the suite (``--co``): interpreter, pytest, torch, Hypothesis, the plugin."""
-    return min(run(["-q", "--co", *common])[0] for _ in range(repeat))
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider", "-q", "--co", *common],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
-def summary_line(out: str) -> str:
-    lines = [line.strip("= ") for line in out.splitlines() if re.search(r"\d+ (passed|failed|skipped)", line)]
-    return lines[-1] if lines else "?"
-
-
-def best_of(n: int, args: list[str]) -> tuple[float, str]:
-    runs = [run(args) for _ in range(n)]
-    return min(runs, key=lambda r: r[0])
-
-
-STAT_TEST = re.compile(r"^(\S+::\S+):$")
-STAT_PHASE = re.compile(r"- during (\w+) phase \(([\d.]+) seconds\)")
-STAT_COUNT = re.compile(r"- (\d+) passing examples?, (\d+) failing examples?, (\d+) invalid examples?")
-DURATION = re.compile(r"^([\d.]+)s (call|setup|teardown)\s+(\S+)")
-
-
-def parse_statistics(out: str) -> dict[str, dict[str, float]]:
-    stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    current = None
-    phase = None
-    for raw in out.splitlines():
-        line = raw.strip()
-        if m := STAT_TEST.match(line):
-            current = m.group(1)
-        elif current and (m := STAT_PHASE.search(line)):
-            phase = m.group(1)
-            stats[current]["seconds"] += float(m.group(2))
-        elif current and phase and (m := STAT_COUNT.search(line)):
-            stats[current]["examples"] += int(m.group(1)) + int(m.group(2))
-            stats[current]["invalid"] += int(m.group(3))
-    return stats
-
-
-def parse_durations(out: str) -> dict[str, float]:
-    per_module: dict[str, float] = defaultdict(float)
-    for line in out.splitlines():
-        if m := DURATION.match(line.strip()):
-            per_module[m.group(3).split("::")[0]] += float(m.group(1))
-    return per_module
+def per_module(run: Run) -> dict[str, float]:
+    """Test time per property module (sum of the call durations of its results)."""
+    seconds: dict[str, float] = defaultdict(float)
+    for r in run.results:
+        seconds[r["key"].split("::")[0]] += r["duration"]
+    return seconds
 
 
 FIRST_FAILURE_SCRIPT = r"""
@@ -127,7 +86,7 @@ for m in sorted(m.name for m in pkgutil.iter_modules(tests.broken.__path__) if n
     clock = Clock()
     args = [f"conformance/{f}" for f in files] + [f"--impl=tests.broken.{m}", "--deselect-missing", "-x",
             "-q", "-p", "no:cacheprovider", "--no-header",
-            "--hypothesis-profile", os.environ["HYPOTHESIS_PROFILE_FOR_BENCH"]]
+            "--conformance-profile", os.environ["HYPOTHESIS_PROFILE_FOR_BENCH"]]
     pytest.main(args, plugins=[clock])
     elapsed = 0.0
     first = None
@@ -167,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         "--first-failures", action="store_true", help="also time each broken implementation's first failure"
     )
     args = parser.parse_args(argv)
-    common = [f"--impl={i}" for i in args.impl] + ([f"--hypothesis-profile={args.profile}"] if args.profile else [])
+    common = [f"--impl={i}" for i in args.impl] + ([f"--conformance-profile={args.profile}"] if args.profile else [])
 
     lines: list[str] = []
     emit = lines.append
@@ -179,13 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     emit(f"Command: `python bench/run_bench.py {' '.join(argv if argv is not None else sys.argv[1:])}`".rstrip())
     emit(f"Implementations: {', '.join(args.impl) or 'reference (default)'}; profile: {args.profile or 'default'}")
     emit("")
-    serial_t, serial_out = best_of(args.repeat, ["-q", *common])
-    para_t, para_out = best_of(args.repeat, ["-q", "-n", "2", *common])
-    emit(f"| run | wall time (s), best of {args.repeat} | result |")
+    serial = best_of(args.repeat, ["-q", *common])
+    parallel = best_of(args.repeat, ["-q", "-n", "2", *common])
+    emit(f"| run | wall time (s), best of {args.repeat} | result (report.json) |")
     emit("|---|---|---|")
-    emit(f"| serial | {serial_t:.1f} | {summary_line(serial_out)} |")
-    emit(f"| `-n 2` | {para_t:.1f} | {summary_line(para_out)} |")
-    emit(f"| speed-up | {serial_t / para_t:.2f}x | |")
+    emit(f"| serial | {serial.elapsed:.1f} | {serial.summary()} |")
+    emit(f"| `-n 2` | {parallel.elapsed:.1f} | {parallel.summary()} |")
+    emit(f"| speed-up | {serial.elapsed / parallel.elapsed:.2f}x | |")
     emit("")
     alone, together, ceiling = parallel_ceiling(args.repeat)
     emit("What bounds the speed-up on this machine (best of the same repeats):")
@@ -200,23 +159,20 @@ def main(argv: list[str] | None = None) -> int:
     emit(f"| speed-up two processes can give at most (2 x alone / together) | {ceiling:.2f}x |")
     emit("")
 
-    _, detail = run(["-q", "--durations=0", "--hypothesis-show-statistics", *common])
-    per_module = parse_durations(detail)
+    modules = per_module(serial)
     emit("| module | test time (s), serial |")
     emit("|---|---|")
-    for module, seconds in sorted(per_module.items(), key=lambda kv: -kv[1]):
+    for module, seconds in sorted(modules.items(), key=lambda kv: -kv[1]):
         emit(f"| {module} | {seconds:.2f} |")
-    emit(f"| total (tests only, no start-up) | {sum(per_module.values()):.2f} |")
+    emit(f"| total (tests only, no start-up) | {sum(modules.values()):.2f} |")
     emit("")
 
-    stats = parse_statistics(detail)
-    emit("| property | examples | invalid | Hypothesis time (s) | examples/s |")
-    emit("|---|---|---|---|---|")
-    for test, s in sorted(stats.items()):
-        rate = s["examples"] / s["seconds"] if s["seconds"] else float("inf")
-        emit(
-            f"| {test.split('/')[-1]} | {int(s['examples'])} | {int(s['invalid'])} | {s['seconds']:.2f} | {rate:.0f} |"
-        )
+    emit("| property | implementation | outcome | examples | time (s) | examples/s |")
+    emit("|---|---|---|---|---|---|")
+    for r in sorted(serial.results, key=lambda r: (r["key"], r["impl"])):
+        examples = r["examples"] or 0
+        rate = f"{examples / r['duration']:.0f}" if r["duration"] and examples else "-"
+        emit(f"| {r['key']} | {r['impl']} | {r['outcome']} | {examples} | {r['duration']:.2f} | {rate} |")
     if args.first_failures:
         ff = first_failures(args.profile)
         emit("")

@@ -21,6 +21,7 @@ from layer_conformance import reference
 from layer_conformance.strategies import attention_cases, attention_module, dtypes
 from layer_conformance.strategies.attention import AttentionCase
 from layer_conformance.support import runtime
+from layer_conformance.support.attention import attended, call, definition, mask_for
 from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, requires
 
 FUNCTIONS = [
@@ -29,52 +30,13 @@ FUNCTIONS = [
 ]
 
 
-def definition(case: AttentionCase, q, k, v, bias) -> torch.Tensor:
-    """The documented result in float64: softmax(q k^T * scaling + bias) v, key/value head h // groups."""
-    q, k, v = (t.detach().double() for t in (q, k, v))
-    k = k.repeat_interleave(case.groups, dim=1)
-    v = v.repeat_interleave(case.groups, dim=1)
-    scores = q @ k.transpose(-2, -1) * case.scaling
-    if bias is not None:
-        scores = scores + bias.double()
-    return (scores.softmax(-1) @ v).transpose(1, 2)
-
-
-def call(impl, name: str, case: AttentionCase, q, k, v, *, dtype, device, module=None, mask="auto"):
-    """Call one attention function with the case's mask in the form the function takes.
-
-    eager takes the additive mask; sdpa takes the boolean mask for the boolean
-    style, the additive one otherwise, and no mask (its causal default) for the
-    causal style; "none" passes no mask and, for sdpa, turns causality off.
-    """
-    fn = getattr(impl, name)
-    if module is None:
-        causal_default = case.mask_style == "causal"
-        module = attention_module(case.groups, is_causal=causal_default if name.startswith("sdpa") else None)
-    if mask == "auto":
-        if name.startswith("sdpa") and case.mask_style == "boolean":
-            mask = case.keep(device)
-        elif name.startswith("sdpa") and case.mask_style == "causal":
-            mask = None
-        else:
-            mask = case.bias(dtype, device)
-    return fn(module, q, k, v, mask, scaling=case.scaling, dropout=0.0)
-
-
-def _rows(out: torch.Tensor, case: AttentionCase, device) -> torch.Tensor:
-    """Output rows whose query attends at least one key, flattened: [n, head_dim]."""
-    rows = case.attended_rows(device)  # [b, 1, q]
-    keep = rows.squeeze(1)[:, :, None].expand(case.batch, case.q_len, case.heads)  # [b, q, h]
-    return out[keep]
-
-
 def assert_matches_definition(out, case: AttentionCase, q, k, v, *, dtype, what: str, call: str) -> None:
     """The attended rows of ``out`` equal the float64 definition of ``case`` (its mask, groups, scaling)."""
     device = runtime.device()
     expected = definition(case, q, k, v, case.bias(torch.float64, device))
     assert_close(
-        _rows(out, case, device).double(),
-        _rows(expected, case, device),
+        attended(out, case, device).double(),
+        attended(expected, case, device),
         kind="attention_fp64",
         dtype=dtype,
         what=what,
@@ -137,7 +99,7 @@ def test_eager_equals_sdpa_values_and_gradients(impl, case, dtype):
     out_e, _ = call(impl, "eager_attention_forward", case, q, k, v, dtype=dtype, device=device)
     out_s, _ = call(impl, "sdpa_attention_forward", case, q2, k2, v2, dtype=dtype, device=device)
     what = f"eager vs sdpa ({case.describe()}, {dtype})"
-    rows_e, rows_s = _rows(out_e, case, device), _rows(out_s, case, device)
+    rows_e, rows_s = attended(out_e, case, device), attended(out_s, case, device)
     assert_close(rows_e, rows_s, kind="attention", what="outputs", call=what)
     upstream = torch.ones_like(rows_e)
     grads_e = torch.autograd.grad(rows_e, (q, k, v), upstream, allow_unused=True)
@@ -156,17 +118,13 @@ def test_permuting_keys_and_values_together_changes_nothing(impl, name, case, da
     q, k, v = case.qkv(torch.float32, device)
     perm = torch.tensor(data.draw(st.permutations(range(case.kv_len)), label="perm"), device=device)
     out, _ = call(impl, name, case, q, k, v, dtype=torch.float32, device=device)
-    mask = (
-        case.keep(device)
-        if name.startswith("sdpa") and case.mask_style == "boolean"
-        else case.bias(torch.float32, device)
-    )
+    mask = mask_for(name, case, torch.float32, device)
     permuted_mask = None if mask is None else mask[..., perm]
     out_p, _ = call(
         impl, name, case, q, k[:, :, perm], v[:, :, perm], dtype=torch.float32, device=device, mask=permuted_mask
     )
     what = f"{name}({case.describe()}) with keys permuted by {perm.tolist()}"
-    assert_close(_rows(out_p, case, device), _rows(out, case, device), kind="attention", what="output", call=what)
+    assert_close(attended(out_p, case, device), attended(out, case, device), kind="attention", what="output", call=what)
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -246,8 +204,8 @@ def test_matches_reference(impl, name, case, dtype):
     ref, _ = call(reference, name, case, q, k, v, dtype=dtype, device=device)
     note(f"case: {case.describe()}")
     assert_close(
-        _rows(out, case, device),
-        _rows(ref, case, device),
+        attended(out, case, device),
+        attended(ref, case, device),
         kind="attention",
         what="output vs reference",
         call=f"{name}({case.describe()}, {dtype})",
@@ -282,4 +240,4 @@ def test_dropout_defaults_to_zero(impl, name, case):
     out_default, _ = fn(module, q, k, v, mask, scaling=case.scaling)
     out_zero, _ = fn(module, q, k, v, mask, scaling=case.scaling, dropout=0.0)
     call = f"{name}(training module, {case.describe()}) without dropout"
-    assert_equal(_rows(out_default, case, device), _rows(out_zero, case, device), what="output", call=call)
+    assert_equal(attended(out_default, case, device), attended(out_zero, case, device), what="output", call=call)
