@@ -11,13 +11,14 @@ is 1 or more.  The suggested atol and rtol are those errors times 4, rounded up
 to one significant digit, never below 4 ulp of 1.0 in the dtype, so that
 ``|actual - expected| <= atol + rtol * |expected|`` holds with room to spare in
 both regimes.  The table in
-``conformance/tolerances.py`` is filled from this output; docs/tolerances.md
+``conformance/support/tolerances.py`` is filled from this output; docs/tolerances.md
 keeps the output and the machine it came from.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import platform
 import sys
@@ -26,11 +27,12 @@ from pathlib import Path
 
 import torch
 
-from layer_conformance import reference
+from layer_conformance.impls import load_implementation
 from layer_conformance.reference import Conv1D
 from layer_conformance.strategies.attention import MASK_STYLES, AttentionCase
 from layer_conformance.support.attention import attended, call, definition
 
+REFERENCE = load_implementation("reference")
 DTYPES = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
 SAFETY = 4.0
 
@@ -103,12 +105,8 @@ def attention_pairs(g: torch.Generator, dtype, device, *, grads: bool = False) -
     case = _attention_case(g)
     q, k, v = case.qkv(dtype, device, requires_grad=True)
     q2, k2, v2 = (t.detach().clone().requires_grad_(True) for t in (q, k, v))
-    out_e = attended(
-        call(reference, "eager_attention_forward", case, q, k, v, dtype=dtype, device=device)[0], case, device
-    )
-    out_s = attended(
-        call(reference, "sdpa_attention_forward", case, q2, k2, v2, dtype=dtype, device=device)[0], case, device
-    )
+    out_e = attended(call(REFERENCE, "eager", case, q, k, v, dtype=dtype, device=device)[0], case, device)
+    out_s = attended(call(REFERENCE, "sdpa", case, q2, k2, v2, dtype=dtype, device=device)[0], case, device)
     if not grads:
         yield out_e.detach(), out_s.detach()
         return
@@ -122,8 +120,21 @@ def attention_fp64_pairs(g: torch.Generator, dtype, device) -> Iterator[Pair]:
     q, k, v = case.qkv(dtype, device)
     expected = attended(definition(case, q, k, v, case.bias(torch.float64, device)), case, device)
     with torch.no_grad():
-        for name in ("eager_attention_forward", "sdpa_attention_forward"):
-            yield attended(call(reference, name, case, q, k, v, dtype=dtype, device=device)[0], case, device), expected
+        for name in ("eager", "sdpa"):
+            yield attended(call(REFERENCE, name, case, q, k, v, dtype=dtype, device=device)[0], case, device), expected
+
+
+def attention_grad_fp64_pairs(g: torch.Generator, dtype, device) -> Iterator[Pair]:
+    """Gradients of q, k and v of eager and sdpa in ``dtype`` (attended rows, a random upstream gradient)
+    against those of the float64 definition."""
+    case = dataclasses.replace(_attention_case(g), no_empty_rows=True)
+    q, k, v = case.qkv(dtype, device, requires_grad=True)
+    expected_rows = attended(definition(case, q, k, v, case.bias(torch.float64, device)), case, device)
+    upstream = _rand(g, tuple(expected_rows.shape), torch.float64, device)
+    expected = torch.autograd.grad(expected_rows, (q, k, v), upstream)
+    for name in ("eager", "sdpa"):
+        out = attended(call(REFERENCE, name, case, q, k, v, dtype=dtype, device=device)[0], case, device)
+        yield from zip(torch.autograd.grad(out, (q, k, v), upstream.to(dtype)), expected, strict=True)
 
 
 def _rope_configs(g: torch.Generator, dtype, n: int = 1):
@@ -213,6 +224,7 @@ KINDS: dict[str, Callable[[torch.Generator, torch.dtype, str], Iterator[Pair]]] 
     "attention": attention_pairs,
     "attention_grad": lambda g, dtype, device: attention_pairs(g, dtype, device, grads=True),
     "attention_fp64": attention_fp64_pairs,
+    "attention_grad_fp64": attention_grad_fp64_pairs,
     "rope_init": rope_init_pairs,
     "rope_cos": rope_cos_pairs,
     "rope_relative": rope_relative_pairs,
@@ -259,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=2000)
     parser.add_argument("--python", action="store_true", help="also print the rows as a Python literal")
     parser.add_argument(
-        "--write", action="store_true", help="replace this device's rows in conformance/tolerances.py with the result"
+        "--write",
+        action="store_true",
+        help="replace this device's rows in conformance/support/tolerances.py with the result",
     )
     args = parser.parse_args(argv)
     literal: dict[str, list[str]] = {}
@@ -298,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def write_table(device_type: str, note: str, literal: str) -> None:
     """Replace the rows of ``device_type`` between the BEGIN/END MEASURED markers of tolerances.py."""
-    path = Path(__file__).resolve().parent.parent / "conformance" / "tolerances.py"
+    path = Path(__file__).resolve().parent.parent / "conformance" / "support" / "tolerances.py"
     source = path.read_text()
     begin = source.index(f"# BEGIN MEASURED {device_type}")
     begin = source.index("\n", begin) + 1

@@ -14,9 +14,10 @@ differ; the transformers adapter translates for 4.57.x (see
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
-__all__ = ["Api", "API", "HOOKS", "NAMES", "GROUPS", "by_group"]
+__all__ = ["API", "BACKENDS", "GROUPS", "HOOKS", "NAMES", "Api", "Backend", "by_group", "backend_entry"]
 
 
 @dataclass(frozen=True)
@@ -306,9 +307,184 @@ HOOKS: dict[str, str] = {
         "Names of the loggers the implementation warns through (GradientCheckpointingLayer's caching "
         "warning). Default: the root logger; transformers: ('transformers',), whose logger does not propagate."
     ),
+    "ATTENTION_BACKENDS": (
+        "Mapping key -> dict of Backend fields (layer_conformance.contract.Backend) declaring the capabilities of "
+        "attention backends the implementation registers in its AttentionInterface, or overriding those of a known "
+        "key. A registered function may instead carry them itself as a dict attribute `layer_conformance_backend`. "
+        "Default: BACKENDS for the known keys; an undeclared key gets Backend's defaults (the mask builder "
+        "registered under the same key, else eager's; dropout, softcap and sinks rejected)."
+    ),
+    "canonical_mask_builder": (
+        "Callable turning a mask builder found in the implementation's AttentionMaskInterface into the canonical "
+        "call form (batch_size, q_length, kv_length, q_offset=0, kv_offset=0, mask_function=..., attention_mask=..., "
+        "...). Default: the builder as it is. transformers: releases whose builders take cache_position get a "
+        "translating wrapper (chosen from the builder's signature)."
+    ),
     "rope_config": (
         "Callable turning the suite's canonical RoPE config (layer_conformance.support.rotary.RopeConfig) into the "
         "config object the implementation's ROPE_INIT_FUNCTIONS and dynamic_rope_update read, or None for a "
         "config its form cannot express (the draw is discarded). Default: the canonical config itself."
     ),
 }
+
+
+# --------------------------------------------------------------------------- attention backends
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What an attention backend documents: the masks it reads and the features it has.
+
+    A *backend* is a key of ``AttentionInterface`` (``"sdpa"``, ``"flex_attention"``, a kernel
+    author's ``"my_kernel"``); ``"eager"`` is the contract's ``eager_attention_forward``, which
+    transformers keeps per model instead of registering it.  Models call
+    ``ALL_ATTENTION_FUNCTIONS[key](module, query, key, value, attention_mask, scaling=..., dropout=...,
+    **kwargs)`` with the mask ``ALL_MASK_ATTENTION_FUNCTIONS[builder](...)`` built.  Every attention
+    property runs for every selected backend and reads these fields to know what to expect: a
+    declared feature must work as documented, a rejected one must raise a clear error (an exception
+    whose message names the feature), an ignored one must change nothing.  The defaults are those of
+    a key nobody declared: the mask builder registered under the same key (else eager's), additive masks,
+    no weights returned, dropout, softcap and sinks rejected.
+    """
+
+    key: str
+    #: the contract name of the function (eager and sdpa), or None: found in ``AttentionInterface``
+    name: str | None = None
+    #: the ``AttentionMaskInterface`` key of the mask builder its models use; None: the backend's own key
+    #: when a builder is registered under it, else eager's
+    builder: str | None = None
+    #: the contract name of that builder when it has one (sdpa_mask, eager_mask)
+    builder_name: str | None = None
+    #: the mask form it reads: "additive" (0 / finfo.min floats), "boolean" (True attends),
+    #: "blockmask" (torch's flex BlockMask), "padding2d" (the 2-D padding mask or None, causal in the kernel)
+    mask: str = "additive"
+    #: what ``attention_mask=None`` means: "all" keys, or "causal" (sdpa: causal aligned to the upper left for
+    #: several queries unless ``is_causal=False`` / ``module.is_causal`` is False; a single query sees all)
+    none_mask: str = "all"
+    #: accepts any additive float mask ``[batch, 1, q, kv]`` (biases, not only 0 / finfo.min)
+    additive: bool = True
+    #: the second value it returns: "weights" ``[batch, heads, q, kv]``, "none", or "lse" (log-sum-exp per row)
+    weights: str = "none"
+    #: "training" (applied only when ``module.training``), "as_given" (applied whenever > 0), "rejected" (> 0 raises)
+    dropout: str = "rejected"
+    #: logit soft-capping ``softcap * tanh(scores / softcap)``: "supported", "rejected", "ignored"
+    softcap: str = "rejected"
+    #: attention sinks ``s_aux`` (one logit per head joining every row's softmax): "supported", "rejected", "ignored"
+    sinks: str = "rejected"
+    #: gradients: "supported", or "rejected" (backward raises an error naming it: flex on the CPU)
+    backward: str = "supported"
+    #: how a sliding window reaches it: through the "mask", or the ``sliding_window`` keyword ("kwarg")
+    window: str = "mask"
+    #: compiled by its implementation (torch.compile): run eagerly unless ``--attention-compile compiled``
+    compiles: bool = False
+    #: Python modules it needs (a missing one makes the backend missing, with the reason)
+    packages: tuple[str, ...] = ()
+    #: device types it runs on (None: any)
+    devices: tuple[str, ...] | None = None
+    #: "standard", or "paged" (needs a paged cache: the suite cannot drive its call form and skips it)
+    call_form: str = "standard"
+    #: the module carries ``config._attn_implementation`` (flash reads it)
+    needs_config: bool = False
+    #: field overrides per device type, e.g. flex on the CPU returns no LSE and rejects sinks
+    per_device: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    def on(self, device_type: str) -> Backend:
+        """The capabilities on one device type."""
+        overrides = self.per_device.get(device_type)
+        if not overrides:
+            return self
+        return dataclasses.replace(self, **overrides)  # type: ignore[arg-type]
+
+    @property
+    def label(self) -> str:
+        """The name results are filed under in the matrix."""
+        return self.name or f"AttentionInterface[{self.key!r}]"
+
+    @property
+    def builder_label(self) -> str:
+        return self.builder_name or f"AttentionMaskInterface[{self.builder or self.key!r}]"
+
+
+_FLASH = dict(
+    mask="padding2d",
+    none_mask="causal",
+    additive=False,
+    weights="none",
+    dropout="as_given",
+    softcap="supported",
+    window="kwarg",
+    devices=("cuda",),
+    needs_config=True,
+)
+
+#: The backends transformers documents, with what each documents (5.x; 4.57 has the same keys but no
+#: flash_attention_4).  ``all`` (``--attention-backend all``) is every key of the implementation's
+#: AttentionInterface plus eager.
+BACKENDS: dict[str, Backend] = {
+    b.key: b
+    for b in [
+        Backend(
+            "eager",
+            name="eager_attention_forward",
+            builder="eager",
+            builder_name="eager_mask",
+            mask="additive",
+            weights="weights",
+            dropout="training",
+            softcap="ignored",
+            sinks="ignored",
+        ),
+        Backend(
+            "sdpa",
+            name="sdpa_attention_forward",
+            builder="sdpa",
+            builder_name="sdpa_mask",
+            mask="boolean",
+            none_mask="causal",
+            weights="none",
+            dropout="as_given",
+            softcap="rejected",
+            sinks="ignored",
+        ),
+        Backend(
+            "flex_attention",
+            builder="flex_attention",
+            mask="blockmask",
+            weights="lse",
+            dropout="rejected",
+            softcap="supported",
+            sinks="supported",
+            compiles=True,
+            per_device={"cpu": {"weights": "none", "sinks": "rejected", "backward": "rejected"}},
+        ),
+        Backend("flash_attention_2", builder="flash_attention_2", packages=("flash_attn",), sinks="rejected", **_FLASH),
+        Backend(
+            "flash_attention_3",
+            builder="flash_attention_3",
+            packages=("flash_attn_interface",),
+            sinks="supported",
+            **_FLASH,
+        ),
+        Backend(
+            "flash_attention_4", builder="flash_attention_4", packages=("flash_attn.cute",), sinks="supported", **_FLASH
+        ),
+    ]
+}
+
+#: The backends a run selects unless ``--attention-backend`` says otherwise.
+DEFAULT_BACKENDS = ("eager", "sdpa")
+
+
+def backend_entry(key: str, declared: dict[str, object] | None = None) -> Backend:
+    """The documented capabilities of ``key``, with an implementation's declaration on top; a paged key
+    (``paged|eager``, ``sdpa_paged``, ...) needs a paged cache."""
+    base = BACKENDS.get(key)
+    if base is None:
+        # paged attention: "paged|eager" (5.x), "paged_attention", "sdpa_paged", "eager_paged" (4.5x)
+        base = Backend(key, call_form="paged" if "paged" in key else "standard")
+    if declared:
+        unknown = set(declared) - {f.name for f in dataclasses.fields(Backend)}
+        if unknown:
+            raise ValueError(f"backend {key!r}: unknown capability fields {sorted(unknown)}")
+        base = dataclasses.replace(base, **declared)  # type: ignore[arg-type]
+    return base

@@ -8,8 +8,6 @@ definition in plain Python (:class:`layer_conformance.strategies.MaskSpec`).
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 import torch
 from hypothesis import example, given, note
@@ -29,17 +27,30 @@ from layer_conformance.strategies import (
     truth_table,
 )
 from layer_conformance.support import runtime
-from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, assert_raises, requires
+from layer_conformance.support.attention import backend_of, builder_kwargs, read_mask, running
+from layer_conformance.support.checks import (
+    as_tensor_result,
+    assert_close,
+    assert_equal,
+    assert_raises,
+    backend_property,
+    requires,
+)
+from layer_conformance.support.masks import (
+    CAUSAL_FAMILY,
+    PHASES,
+    available,
+    builder_spec,
+    draw_case,
+    expected_mask,
+    mask_functions,
+    sdpa_is_causal_mask,
+)
 
 KINDS = [pytest.param(kind, marks=requires(name), id=kind) for kind, name in MASK_KINDS.items()]
 
 lengths = st.integers(1, 6)
 offsets = st.integers(0, 6)
-
-
-def available(impl, kinds=tuple(MASK_KINDS)) -> list[str]:
-    """The mask kinds whose function the implementation has (4.57.x lacks the bidirectional one)."""
-    return [k for k in kinds if impl.has(MASK_KINDS[k])]
 
 
 def evaluate(fn, batch, heads, q_len, kv_len, q_offset=0, kv_offset=0) -> torch.Tensor:
@@ -188,49 +199,6 @@ def test_non_callable_argument_is_an_error(impl, which, bad):
 
 # --------------------------------------------------------------------------- builders
 
-CAUSAL_FAMILY = ("causal", "sliding_window_causal", "chunked_causal")
-
-
-def expected_mask(spec: MaskSpec, geo: Geometry) -> torch.Tensor:
-    """[B, 1, Q, KV]: the mask function and the 2-D padding mask at absolute positions."""
-
-    def truth(b, h, q, kv):
-        return spec.truth(b, h, q, kv) and geo.padding(b, kv)
-
-    return truth_table(truth, geo.batch, 1, geo.q_length, geo.kv_length, geo.q_offset, geo.kv_offset)
-
-
-def sdpa_is_causal_mask(geo: Geometry) -> torch.Tensor:
-    """What sdpa computes with ``attn_mask=None``: upper-left causal for several queries, all keys for one."""
-    full = torch.ones(geo.q_length, geo.kv_length, dtype=torch.bool)
-    return (full if geo.q_length == 1 else full.tril()).expand(geo.batch, 1, geo.q_length, geo.kv_length)
-
-
-def left_padding(geo: Geometry) -> tuple[int, ...]:
-    """Leading masked tokens per row of the 2-D mask, as models compute them for chunked attention."""
-    if geo.attention_mask is None:
-        return (0,) * geo.batch
-    return tuple(next((i for i, x in enumerate(row) if x), len(row)) for row in geo.attention_mask)
-
-
-def builder_spec(data, impl, geo: Geometry, kinds, *, realistic: bool = True) -> tuple[Geometry, MaskSpec, dict]:
-    """A mask spec for a builder call, the geometry adjusted to it, and the extra kwargs a model passes
-    with it (``local_size``).  Realistic calls keep the window's past tokens in the key window and take
-    the chunks' left padding from the 2-D mask."""
-    spec = data.draw(mask_specs(batch=geo.batch, kv_end=geo.kv_end, kinds=available(impl, kinds)), label="spec")
-    extra = {}
-    if spec.kind == "sliding_window_causal":
-        extra["local_size"] = spec.window
-    elif spec.kind == "chunked_causal":
-        extra["local_size"] = spec.chunk
-    if realistic and spec.kind.startswith(("sliding", "chunked")):
-        geo = geo.keeping_window(spec.window or spec.chunk)
-    if realistic and spec.kind.startswith("chunked"):
-        spec = dataclasses.replace(spec, left_padding=left_padding(geo))
-    if spec.kind == "padding" and len(spec.padding[0]) < geo.kv_end:  # the window grew: pad with True
-        spec = dataclasses.replace(spec, padding=tuple(r + (True,) * (geo.kv_end - len(r)) for r in spec.padding))
-    return geo, spec, extra
-
 
 def at_head_zero(fn):
     """A custom mask function that also looks at the head index: builders evaluate head 0 only."""
@@ -264,27 +232,11 @@ def test_sdpa_mask_equals_truth_table(impl, geo, head_aware, data):
     assert_equal(out.cpu(), expected_mask(spec, geo), what="mask values", call=call)
 
 
-PHASES = ["prefill", "decode"]
-
-#: Pinned by an explicit example: one token at position 0 (a one-token prompt) into a cache of 4 slots,
-#: the 2-D mask covering the one token seen.  A None mask here would let sdpa attend the empty slots.
-STATIC_PREFILL_ONE_TOKEN = (Geometry(1, 1, 4, 0, 0, ((True,),)), MaskSpec("causal"), {})
-
-
-def draw_case(data, impl, phase: str, kinds) -> tuple[Geometry, MaskSpec, dict] | None:
-    """A builder call for ``phase`` (decode: one query; prefill: several), or the pinned case when ``data``
-    is None (None for the prefill phase, which the pinned case does not belong to)."""
-    if data is None:
-        return STATIC_PREFILL_ONE_TOKEN if phase == "decode" else None
-    q_lengths = st.just(1) if phase == "decode" else st.integers(2, 6)
-    geo = data.draw(geometries(q_lengths=q_lengths), label="geometry")
-    return builder_spec(data, impl, geo, kinds)
-
-
 @requires("sdpa_mask", "causal_mask_function")
 @pytest.mark.parametrize("phase", PHASES)
 @given(data=st.data())
-@example(data=None)  # STATIC_PREFILL_ONE_TOKEN
+@example(data=0)  # the pinned cases of the phase (PINNED)
+@example(data=1)
 def test_sdpa_mask_returns_none_only_when_sdpa_is_causal_computes_the_mask(impl, phase, data):
     """With ``allow_is_causal_skip`` (and ``local_size`` for windowed masks), as models call it for causal,
     sliding-window and chunked masks, ``sdpa_mask`` may return None only when sdpa's own handling of a
@@ -368,7 +320,8 @@ def materialize(mask: torch.Tensor | None, geo: Geometry) -> torch.Tensor:
 @requires("sdpa_mask", "eager_mask", "causal_mask_function")
 @pytest.mark.parametrize("phase", PHASES)
 @given(data=st.data())
-@example(data=None)  # STATIC_PREFILL_ONE_TOKEN
+@example(data=0)  # the pinned cases of the phase (PINNED)
+@example(data=1)
 def test_mask_builders_match_reference(impl, phase, data):
     """Differential: sdpa_mask (None read as sdpa's is_causal) and eager_mask equal the reference's, for
     builder calls as models make them; ``decode`` is one query, ``prefill`` several (apart, so that a
@@ -392,7 +345,8 @@ def test_mask_builders_match_reference(impl, phase, data):
 @requires("sdpa_mask", "eager_mask", "sdpa_attention_forward", "eager_attention_forward", "causal_mask_function")
 @pytest.mark.parametrize("phase", PHASES)
 @given(data=st.data(), seed=seeds(), groups=st.integers(1, 2))
-@example(data=None, seed=0, groups=1)  # STATIC_PREFILL_ONE_TOKEN
+@example(data=0, seed=0, groups=1)  # the pinned cases of the phase (PINNED)
+@example(data=1, seed=0, groups=1)
 def test_end_to_end_sdpa_path_equals_eager_path(impl, phase, data, seed, groups):
     """For every mask function, attention with ``sdpa_mask`` through ``sdpa_attention_forward`` equals
     attention with ``eager_mask`` through ``eager_attention_forward`` (a decoder module, ``is_causal``
@@ -419,3 +373,43 @@ def test_end_to_end_sdpa_path_equals_eager_path(impl, phase, data, seed, groups)
     note(f"sdpa_mask returned {'None' if sdpa_m is None else 'a mask'}")
     call = geo.call("sdpa_mask", spec.call(), allow_is_causal_skip=skip, **extra) + " -> sdpa vs eager_mask -> eager"
     assert_close(out_s[rows], out_e[rows], kind="attention", what="sdpa path vs eager path", call=call)
+
+
+@backend_property("builder")
+@pytest.mark.parametrize("phase", PHASES)
+@given(data=st.data())
+@example(data=0)  # the pinned cases of the phase (PINNED)
+@example(data=1)
+def test_backend_builder_mask_reads_as_the_mask_function(impl, backend, phase, data):
+    """Each selected backend's mask builder, called as models call it (the causal family may skip its
+    mask; sdpa's builder takes the window as ``local_size``, eager's the dtype), returns a mask that, read
+    the way its backend reads it -- additive 0 / finfo.min, boolean, None as sdpa's is_causal or as every
+    key, a flex BlockMask, a 2-D padding mask with the kernel's own causality and window -- attends exactly
+    where the mask function and the 2-D padding mask do, for the geometries of the builder properties."""
+    b = backend_of(impl, backend)
+    functions = mask_functions(impl)
+    case = draw_case(data, functions, phase, tuple(MASK_KINDS))
+    if case is None:
+        return
+    geo, spec, extra = case
+    if b.caps.mask == "padding2d" and spec.kind not in ("causal", "sliding_window_causal"):
+        return  # a flash-style builder has no other mask function: its kernel is causal
+    device = runtime.device()
+    causal = spec.kind in CAUSAL_FAMILY
+    kwargs = builder_kwargs(b.caps, causal_family=causal, local_size=extra.get("local_size"), dtype=torch.float32)
+    with running(b.caps):
+        mask = b.builder(
+            **geo.kwargs(),
+            mask_function=spec.build(functions, device),
+            attention_mask=geo.attention_mask_tensor(device),
+            device=device,
+            **kwargs,
+        )
+    call = geo.call(b.caps.builder_label, spec.call(), **kwargs)
+    window = spec.window if b.caps.window == "kwarg" and spec.window else None
+    try:
+        read = read_mask(b.caps, mask, geo.batch, geo.q_length, geo.kv_length, is_causal=causal, sliding_window=window)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc} [{call}]") from None
+    note(f"the builder returned {type(mask).__name__}")
+    assert_equal(read, expected_mask(spec, geo), what=f"mask as {b.caps.key} reads it", call=call)

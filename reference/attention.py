@@ -75,7 +75,10 @@ def sdpa_attention_forward(
     ``attention_mask`` may be boolean (True where attended) or additive.  With no
     mask and more than one query the attention is causal (aligned to the upper
     left) unless ``is_causal=False`` is passed or ``module.is_causal`` is False.
+    Logit soft-capping is not supported: a ``softcap`` raises ValueError.
     """
+    if kwargs.get("softcap") is not None:
+        raise ValueError("sdpa attention does not support softcap: use eager or flex_attention")
     groups = _groups(module)
     key, value = repeat_kv(key, groups), repeat_kv(value, groups)
     if is_causal is None:

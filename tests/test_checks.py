@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from layer_conformance.support.checks import assert_close, assert_equal, assert_raises, call_unmutated, describe
-from layer_conformance.support.tolerances import TABLE, Tol, tolerance
+from layer_conformance.support.tolerances import PENDING, TABLE, Tol, tolerance
 
 
 def test_assert_close_reports_what_call_and_tolerance():
@@ -57,8 +57,11 @@ def test_describe_is_short():
 
 
 def test_tolerance_table_rows_cover_the_same_kinds_for_every_device_and_dtype():
-    kinds = {frozenset(row) for row in TABLE.values()}
-    assert len(kinds) == 1
+    every = set().union(*TABLE.values())
+    for (device, dtype), row in TABLE.items():
+        missing = {kind for kind in every - set(row) if (device, kind) not in PENDING}
+        assert not missing, f"{device} {dtype} lacks {missing} (measure it, or list it in PENDING with the reason)"
+        assert not any(kind in row for d, kind in PENDING if d == device), "a PENDING row was measured: unlist it"
     for (device, dtype), row in TABLE.items():
         for kind, tol in row.items():
             assert isinstance(tol, Tol) and tol.atol >= 0 and tol.rtol >= 0

@@ -24,6 +24,9 @@ from layer_conformance.plugin.records import record_of
 CONFORMANCE = Path(__file__).resolve().parent.parent / "conformance"
 #: A correct implementation exposing the contract names only (no hooks): it must pass everything.
 NAMES_ONLY = "tests.impls.names_only"
+#: The attention backends of the run: the default ones, and the key the broken kernels register
+#: (tests/broken/_kernel.py).
+BACKENDS = ("eager", "sdpa", "kernel")
 BROKEN = sorted(m.name for m in pkgutil.iter_modules(tests.broken.__path__) if not m.name.startswith("_"))
 
 
@@ -68,6 +71,7 @@ def outcomes() -> dict[str, dict[str, set[str]]]:
         "--deselect-missing",
         "-n",
         "2",
+        *[f"--attention-backend={key}" for key in BACKENDS],
         f"--impl={NAMES_ONLY}",
         *[f"--impl=tests.broken.{name}" for name in BROKEN],
     )

@@ -52,6 +52,16 @@ def _wrap_mask_builder_4(fn: Any) -> Any:
     return canonical
 
 
+def _canonical_mask_builder(fn: Any) -> Any:
+    """A mask builder of the AttentionMaskInterface in the canonical call form: one that takes
+    ``cache_position`` (4.5x, 5.0-5.3) gets the translating wrapper, chosen from its signature."""
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        return fn
+    return _wrap_mask_builder_4(fn) if "cache_position" in parameters else fn
+
+
 def _cache_kwargs(layer_class: type) -> tuple[str, ...]:
     """The cache keywords this version's GradientCheckpointingLayer sets to None while checkpointing,
     read from its source (``kwargs["<name>"] = None``): they were renamed within 5.x (4.57:
@@ -118,6 +128,7 @@ def namespace(transformers: Any) -> types.SimpleNamespace:
         for name in ("sdpa_mask", "eager_mask"):
             if name in found:
                 found[name] = _wrap_mask_builder_4(found[name])
+    found["canonical_mask_builder"] = _canonical_mask_builder
     if major == "5" and "ROPE_INIT_FUNCTIONS" in found and "default" not in found["ROPE_INIT_FUNCTIONS"]:
         # GPT-NeoX's default honours partial_rotary_factor (Llama's does not)
         neox = importlib.import_module("transformers.models.gpt_neox.modeling_gpt_neox")

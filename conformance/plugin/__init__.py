@@ -37,7 +37,11 @@ from . import activation, options
 
 __all__: list[str] = []
 
-MARKER = "requires(*names): contract names the property needs; missing ones skip it (fail when strict)"
+MARKERS = (
+    "requires(*names): contract names the property needs; missing ones skip it (fail when strict)",
+    "attention_backend(*parts): the property takes `backend`, parametrized with the selected attention backends "
+    "(--attention-backend); parts: function and/or builder",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,7 +60,8 @@ def pytest_configure_suite_profile(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", MARKER)
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
     if activation.requested(config):
         from .session import activate
 
@@ -66,9 +71,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A project's own test marked ``requires(...)`` taking ``impl``: a property, in a run that did not
-    ask for the suite otherwise."""
-    if "impl" not in metafunc.fixturenames or metafunc.definition.get_closest_marker("requires") is None:
+    """A project's own test marked ``requires(...)`` or ``attention_backend(...)`` taking ``impl``: a
+    property, in a run that did not ask for the suite otherwise."""
+    marked = any(metafunc.definition.get_closest_marker(m) is not None for m in ("requires", "attention_backend"))
+    if "impl" not in metafunc.fixturenames or not marked:
         return
     from .session import ACTIVE, activate
 

@@ -180,8 +180,10 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         global _LAST_FAILURE, _EXAMPLES
         _EXAMPLES += 1
-        arguments = {k: _snapshot(v) for k, v in kwargs.items() if k != "data"}
-        if "data" in kwargs and kwargs["data"] is not None:
+        # Hypothesis' data object (an explicit example may pass a plain value instead: it is an argument)
+        drawing = hasattr(kwargs.get("data"), "draw")
+        arguments = {k: _snapshot(v) for k, v in kwargs.items() if k != "data" or not drawing}
+        if drawing:
             kwargs["data"] = RecordingData(kwargs["data"])
         hang_key = (fn, getattr(kwargs.get("impl"), "name", None))
         try:
@@ -194,7 +196,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
                 _HUNG.setdefault(hang_key, str(exc).split(" (an earlier")[0])
             if isinstance(exc, Exception) or type(exc).__name__ == "Failed":
                 draws = kwargs["data"].draws if isinstance(kwargs.get("data"), RecordingData) else None
-                _LAST_FAILURE = {"arguments": arguments, "draws": draws, "data": "data" in kwargs}
+                _LAST_FAILURE = {"arguments": arguments, "draws": draws, "data": drawing}
             raise
 
     wrapper._layer_conformance_guarded = True  # type: ignore[attr-defined]

@@ -84,6 +84,22 @@ def add_options(parser: pytest.Parser) -> None:
         "thorough, gpu, selftest. Hypothesis' own --hypothesis-profile applies to every test instead",
     )
     group.addoption(
+        "--attention-backend",
+        action="append",
+        default=None,
+        metavar="KEY",
+        help="attention backend the attention properties judge: a key of the implementation's AttentionInterface "
+        "(sdpa, flex_attention, a kernel you registered) or eager; repeatable; 'all' for every key that can run on "
+        "the device; default eager and sdpa",
+    )
+    group.addoption(
+        "--attention-compile",
+        default="eager",
+        choices=("eager", "compiled"),
+        help="backends their implementation compiles (flex_attention): run them eagerly, the same code on torch's "
+        "reference kernels with no compilation (default), or compiled as models run them (slow on the CPU)",
+    )
+    group.addoption(
         "--example-timeout",
         type=float,
         default=60.0,
@@ -110,6 +126,7 @@ ACTIVATING = (
     "conformance_profile",
     "conformance_device",
     "conformance_dtype",
+    "attention_backend",
 )
 
 

@@ -69,12 +69,14 @@ def build_report(
     device: str,
     observed: dict[str, Any],
     baseline: dict[str, Any] | None = None,
+    attention_backends: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The report as plain data.
 
     Fields: ``format``; ``created`` (UTC, ISO 8601); ``versions`` (python, torch, transformers,
     layer_conformance); ``device``; ``hypothesis`` (profile, seed, derandomize, max_examples);
-    ``implementations`` (name, origin, version, missing names); ``results`` (one per test: nodeid,
+    ``implementations`` (name, origin, version, missing names); ``attention_backends`` (the selected
+    backend keys, and the ones ``all`` left out with the reason); ``results`` (one per test: nodeid,
     key, impl, apis, outcome, reason, message, example, repro, duration); ``matrix`` (impl -> API ->
     key -> outcome); ``summary`` (impl -> outcome -> count); ``observed`` (impl -> behaviour ->
     outcomes); ``baseline`` (regressions, known_regressions, improvements; when compared).
@@ -86,6 +88,7 @@ def build_report(
         "versions": versions,
         "platform": f"{platform.system()} {platform.machine()}, python {sys.version.split()[0]}",
         "device": device,
+        "attention_backends": attention_backends or {"selected": [], "left_out": []},
         "hypothesis": hypothesis,
         "implementations": implementations,
         "results": [asdict(r) for r in sorted(results, key=lambda r: (r.impl, r.key))],

@@ -152,6 +152,7 @@ class Results:
                 versions=facts["versions"],
                 hypothesis=facts["hypothesis"],
                 device=facts["device"],
+                attention_backends=facts.get("attention_backends"),
                 observed=self.observed_lists(),
                 baseline=self.comparison,
             )

@@ -3,12 +3,16 @@
 A *property* is a test of the suite's package, or any test marked with the
 suite's ``requires(...)`` marker (:func:`layer_conformance.support.checks.requires`).
 Its ``impl`` argument is parametrized with the selected implementations (their
-names are the test ids).  Nothing else in the run is touched.  After
-collection, for each property:
+names are the test ids), and its ``backend`` argument, if it has one, with the
+selected attention backends (:mod:`layer_conformance.backends`; their keys are
+the ids).  Nothing else in the run is touched.  After collection, for each
+property:
 
 * contract names its implementation lacks skip it with
   ``missing: <name> in <impl>`` (fail it under ``--strict-missing``/``--strict``;
-  ``--deselect-missing`` leaves it out);
+  ``--deselect-missing`` leaves it out); so does a backend the implementation
+  does not have (not registered, package absent, another device), and one whose
+  call form the suite cannot drive is skipped with the reason;
 * a dtype parameter outside ``--conformance-dtype`` skips it;
 * the first matching entry of the implementation's xfails marks it as an
   expected failure;
@@ -28,6 +32,7 @@ from typing import Any
 import pytest
 import torch
 
+from ..backends import BackendParam, Resolved, Unavailable, resolve
 from ..contract import API
 from ..impls import Implementation
 from ..support import runtime
@@ -39,10 +44,15 @@ from .xfails import XfailEntry, match
 __all__ = ["Selection", "breadth_first", "result_key", "test_key"]
 
 
+#: The suite's markers: a test carrying one is a property.
+MARKS = ("requires", "attention_backend")
+
+
 def is_property(node: pytest.Item) -> bool:
-    """A property: a test of the suite's package, or any test marked ``requires(...)`` (the suite's
-    marker; ``@requires()`` with no names makes a project's own test a property too)."""
-    return in_suite(node.path) or node.get_closest_marker("requires") is not None
+    """A property: a test of the suite's package, or any test marked ``requires(...)`` or
+    ``attention_backend(...)`` (the suite's markers; ``@requires()`` with no names makes a project's own
+    test a property too)."""
+    return in_suite(node.path) or any(node.get_closest_marker(m) is not None for m in MARKS)
 
 
 def item_impl(item: pytest.Item) -> Implementation | None:
@@ -74,12 +84,50 @@ def result_key(item: pytest.Item, impl: Implementation) -> str:
     return f"{Path(str(item.path)).name}::{strip_impl_id(item.name, impl.name)}"
 
 
-def _missing(item: pytest.Item, impl: Implementation) -> list[str]:
-    return [name for name in required_names(item) if not impl.has(name)]
+def item_backend(item: pytest.Item) -> BackendParam | None:
+    callspec = getattr(item, "callspec", None)
+    value = callspec.params.get("backend") if callspec is not None else None
+    return value if isinstance(value, BackendParam) else None
 
 
-def _missing_reason(impl: Implementation, missing: list[str]) -> str:
-    return "; ".join(f"missing: {name} in {impl.name}" for name in missing)
+def backend_parts(item: pytest.Item) -> tuple[str, ...]:
+    """What a backend property uses of its backend: ``function`` (default) and/or ``builder``."""
+    mark = item.get_closest_marker("attention_backend")
+    return tuple(mark.args) if mark is not None and mark.args else ("function",)
+
+
+def _backend(item: pytest.Item, impl: Implementation) -> Resolved | Unavailable | None:
+    param = item_backend(item)
+    return None if param is None else resolve(impl, param.key, runtime.device().type)
+
+
+def _missing(item: pytest.Item, impl: Implementation) -> tuple[list[str], str | None]:
+    """(missing names, why) of a property for one implementation: contract names it lacks, or its backend."""
+    names = [name for name in required_names(item) if not impl.has(name)]
+    if names:
+        return names, "; ".join(f"missing: {name} in {impl.name}" for name in names)
+    backend = _backend(item, impl)
+    if isinstance(backend, Unavailable) and backend.outcome == "missing":
+        return [backend.label], backend.reason
+    if isinstance(backend, Resolved) and "builder" in backend_parts(item):
+        reason = backend.builder_missing(impl.name)
+        if reason is not None:
+            return [backend.caps.builder_label], reason
+    return [], None
+
+
+def _apis(item: pytest.Item, impl: Implementation) -> list[str]:
+    """The names a property's results are filed under: its contract names, and for a backend property the
+    backend's function and/or mask builder (``AttentionInterface['flex_attention']``, ``sdpa_mask``)."""
+    names = required_names(item)
+    backend = _backend(item, impl)
+    if backend is None:
+        return names
+    caps = backend.caps if isinstance(backend, Resolved) else None
+    if caps is None:
+        return [*names, backend.label]
+    labels = {"function": caps.label, "builder": caps.builder_label}
+    return [*names, *(labels[part] for part in backend_parts(item) if labels[part] not in names)]
 
 
 def breadth_first(items: list[pytest.Item], ours: list[int]) -> None:
@@ -107,12 +155,18 @@ class Selection:
     """The hooks that parametrize, skip, mark and plan the suite's properties (where they run)."""
 
     def __init__(
-        self, config: pytest.Config, impls: list[Implementation], xfails: dict[str, list[XfailEntry]], suite: Any
+        self,
+        config: pytest.Config,
+        impls: list[Implementation],
+        xfails: dict[str, list[XfailEntry]],
+        suite: Any,
+        backends: list[str],
     ) -> None:
         self.config = config
         self.impls = impls
         self.xfails = xfails
         self.suite_settings = suite
+        self.backends = [BackendParam(key) for key in backends]
 
     def _ours(self, item: pytest.Item) -> bool:
         return item_impl(item) is not None and is_property(item)
@@ -127,11 +181,13 @@ class Selection:
             needed = [n for mark in metafunc.definition.iter_markers("requires") for n in mark.args]
             impls = [i for i in impls if all(i.has(n) for n in needed)]
         metafunc.parametrize("impl", impls, ids=[i.name for i in impls])
+        if "backend" in metafunc.fixturenames:
+            metafunc.parametrize("backend", self.backends, ids=[b.key for b in self.backends])
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         strict = options.strict_missing(config)
         if config.getoption("deselect_missing") and not strict:
-            drop = [item for item in items if self._ours(item) and _missing(item, item_impl(item))]  # type: ignore[arg-type]
+            drop = [item for item in items if self._ours(item) and _missing(item, item_impl(item))[0]]  # type: ignore[arg-type]
             if drop:
                 config.hook.pytest_deselected(items=drop)
                 dropped = {id(item) for item in drop}
@@ -144,13 +200,18 @@ class Selection:
             impl = item_impl(item)
             assert impl is not None
             self.suite_settings.apply(getattr(item, "obj", None))
-            missing = _missing(item, impl)
-            plan = Plan(impl=impl.name, key=result_key(item, impl), apis=required_names(item), missing=missing)
+            missing, why = _missing(item, impl)
+            plan = Plan(impl=impl.name, key=result_key(item, impl), apis=_apis(item, impl), missing=missing)
             item.stash[PLAN] = plan
             if missing:
-                plan.skip = _missing_reason(impl, missing)
+                plan.skip = why
                 if not strict:
                     item.add_marker(pytest.mark.skip(reason=plan.skip))
+                continue
+            backend = _backend(item, impl)
+            if isinstance(backend, Unavailable):  # a call form the suite cannot drive
+                plan.skip = backend.reason
+                item.add_marker(pytest.mark.skip(reason=plan.skip))
                 continue
             unselected = [
                 str(v).removeprefix("torch.")
@@ -175,4 +236,4 @@ class Selection:
         """Under strictness a missing name is a failure of the property itself (not a setup error)."""
         plan = pyfuncitem.stash.get(PLAN, None)
         if plan is not None and plan.missing and options.strict_missing(pyfuncitem.config):
-            pytest.fail(_missing_reason(item_impl(pyfuncitem), plan.missing) + " (strict)", pytrace=False)  # type: ignore[arg-type]
+            pytest.fail(f"{plan.skip} (strict)", pytrace=False)

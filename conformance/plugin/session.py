@@ -153,6 +153,7 @@ class _Runner:
     """Where the properties run: implementations, run-wide choices and the jobs."""
 
     def __init__(self, config: pytest.Config) -> None:
+        from ..backends import expand
         from ..impls import Implementation, load_implementation
         from ..support import runtime
         from . import guard, profiles, speedups
@@ -160,10 +161,11 @@ class _Runner:
         from .selection import Selection
 
         self.config = config
-        self.saved = (runtime.device(), runtime.dtypes(), runtime._SETTINGS)
+        self.saved = (runtime.device(), runtime.dtypes(), runtime._SETTINGS, runtime.attention_compile())
         try:
             runtime.set_device(config.getoption("conformance_device") or "cpu")
             runtime.set_dtypes(config.getoption("conformance_dtype"))
+            runtime.set_attention_compile(config.getoption("attention_compile") or "eager")
         except (RuntimeError, ValueError) as exc:
             raise pytest.UsageError(str(exc)) from None
         self.profile, chosen = profiles.choose(config)
@@ -183,9 +185,11 @@ class _Runner:
         self.impls = impls
         xfails = _xfails(config, [i.name for i in impls])
         baseline = _baseline(config)
+        requested = [k.strip() for v in config.getoption("attention_backend") or [] for k in v.split(",") if k.strip()]
+        self.backends, self.backends_left_out = expand(requested, impls, runtime.device().type)
 
         pm = config.pluginmanager
-        pm.register(Selection(config, impls, xfails, self.suite_settings), "layer_conformance.selection")
+        pm.register(Selection(config, impls, xfails, self.suite_settings, self.backends), "layer_conformance.selection")
         pm.register(guard.GuardHooks(config.getoption("example_timeout")), "layer_conformance.guard")
         pm.register(Recorder(str(runtime.device())), "layer_conformance.records")
         if not pm.is_blocked(speedups.NAME):
@@ -216,6 +220,7 @@ class _Runner:
                 "layer_conformance": __version__,
             },
             "device": str(runtime.device()),
+            "attention_backends": {"selected": self.backends, "left_out": self.backends_left_out},
             "hypothesis": {
                 "profile": self.profile,
                 "seed": self.config.getoption("hypothesis_seed", None),
@@ -236,6 +241,12 @@ class _Runner:
         if runtime.dtypes() is not None:
             lines[0] += f", dtypes {','.join(str(d).removeprefix('torch.') for d in runtime.dtypes())}"
         lines[0] += f", profile {self.profile}"
+        lines.append(
+            f"  attention backends: {', '.join(self.backends)}"
+            + (f" (compiled ones run {runtime.attention_compile()})" if runtime.attention_compile() != "eager" else "")
+        )
+        for left in self.backends_left_out:
+            lines.append(f"    left out: {left}")
         for impl in self.impls:
             missing = impl.missing()
             line = f"  impl {impl.name}: version {impl.version or 'unknown'} from {impl.origin}"
@@ -255,7 +266,8 @@ class _Runner:
         """Run-wide choices are module state: put them back (in-process sessions)."""
         from ..support import runtime
 
-        device, dtypes, settings = self.saved
+        device, dtypes, settings, compile_mode = self.saved
         runtime.restore(device, dtypes)
         runtime.set_hypothesis_settings(settings)
+        runtime.set_attention_compile(compile_mode)
         self.suite_settings.restore()

@@ -18,6 +18,8 @@ from . import runtime
 from .tolerances import Tol, tolerance
 
 __all__ = [
+    "assert_rejects",
+    "backend_property",
     "captured_warnings",
     "as_tensor_result",
     "assert_close",
@@ -32,6 +34,16 @@ __all__ = [
 def requires(*names: str) -> pytest.MarkDecorator:
     """Mark a property as needing these contract names (missing ones skip it, or fail it when strict)."""
     return pytest.mark.requires(*names)
+
+
+def backend_property(*parts: str) -> pytest.MarkDecorator:
+    """Mark a property as judging the selected attention backends: it takes a ``backend`` argument, which
+    the plugin parametrizes (``--attention-backend``), and uses the backend's attention ``function``
+    (default) and/or its mask ``builder``; its results are filed under those."""
+    unknown = set(parts) - {"function", "builder"}
+    if unknown:
+        raise ValueError(f"backend_property: unknown parts {sorted(unknown)}")
+    return pytest.mark.attention_backend(*parts)
 
 
 class _Records(logging.Handler):
@@ -170,6 +182,34 @@ def assert_raises(
             f"{what}: raised {type(exc).__name__}({exc}), but should raise {_names(exc_types)}{_call_repr(call)}"
         ) from exc
     raise AssertionError(f"{what}: returned {describe(result)}, but should raise {_names(exc_types)}{_call_repr(call)}")
+
+
+def assert_rejects(
+    fn: Callable[..., Any],
+    *args: Any,
+    feature: str | tuple[str, ...],
+    what: str,
+    call: str | None = None,
+    **kwargs: Any,
+) -> BaseException:
+    """``fn(*args, **kwargs)`` must refuse a feature with a clear error: an exception whose message names
+    the feature (any of the words in ``feature``, case-insensitive).  Returning, or raising about something
+    else, fails."""
+    words = (feature,) if isinstance(feature, str) else feature
+    try:
+        result = fn(*args, **kwargs)
+    except Exception as exc:
+        text = f"{type(exc).__name__}: {exc}"
+        if any(word.lower() in text.lower() for word in words):
+            return exc
+        raise AssertionError(
+            f"{what}: raised {text!r}, which does not name {' or '.join(words)}; a rejected feature needs a clear "
+            f"error{_call_repr(call)}"
+        ) from exc
+    raise AssertionError(
+        f"{what}: returned {describe(result)}, but the backend declares it rejected: it must raise an error naming "
+        f"{' or '.join(words)}, not ignore it silently{_call_repr(call)}"
+    )
 
 
 def _names(exc_types: type[BaseException] | tuple[type[BaseException], ...]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 __all__ = [
+    "attention_compile",
     "device",
     "dtype_allowed",
     "dtypes",
@@ -12,6 +13,7 @@ __all__ = [
     "restore",
     "set_device",
     "set_dtypes",
+    "set_attention_compile",
     "set_hypothesis_settings",
 ]
 
@@ -77,3 +79,20 @@ def hypothesis_settings():
 def set_hypothesis_settings(value) -> None:
     global _SETTINGS
     _SETTINGS = value
+
+
+_ATTENTION_COMPILE = "eager"
+
+
+def attention_compile() -> str:
+    """How backends that compile themselves run (``--attention-compile``): "eager" or "compiled"."""
+    return _ATTENTION_COMPILE
+
+
+def set_attention_compile(mode: str) -> str:
+    """Set the mode; returns the previous one (for the end of an in-process session)."""
+    global _ATTENTION_COMPILE
+    if mode not in ("eager", "compiled"):
+        raise ValueError(f"--attention-compile {mode}: choose eager or compiled")
+    previous, _ATTENTION_COMPILE = _ATTENTION_COMPILE, mode
+    return previous

@@ -21,6 +21,10 @@ attention  two attention implementations in the same dtype (eager's float32
 attention_grad   the same, for the gradients of query, key and value
 attention_fp64   an attention implementation in its dtype against the
            definition computed in float64
+attention_grad_fp64   the gradients of query, key and value of an attention
+           implementation in its dtype against those of the float64
+           definition (CPU rows only so far: the CUDA rows await a GPU
+           measurement, and the property that needs them skips there)
 rope_init  RoPE init functions (float32) against their float64 formulas
 rope_cos   the rotary forward's cos/sin in a dtype against float64 cos/sin of
            the same frequencies
@@ -41,7 +45,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["TABLE", "Tol", "float32_angle_error", "tolerance"]
+__all__ = ["PENDING", "TABLE", "Tol", "float32_angle_error", "measured", "tolerance"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ _CPU: dict[torch.dtype, dict[str, Tol]] = {
         "attention": Tol(3e-06, 2e-06),
         "attention_grad": Tol(2e-05, 1e-05),
         "attention_fp64": Tol(3e-06, 2e-06),
+        "attention_grad_fp64": Tol(3e-05, 2e-05),
         "rope_init": Tol(3e-07, 9e-16),
         "rope_cos": Tol(3e-05, 3e-05),
         "rope_relative": Tol(6e-05, 3e-05),
@@ -79,6 +84,7 @@ _CPU: dict[torch.dtype, dict[str, Tol]] = {
         "attention": Tol(9e-06, 6e-06),
         "attention_grad": Tol(3e-05, 2e-05),
         "attention_fp64": Tol(5e-06, 3e-06),
+        "attention_grad_fp64": Tol(3e-05, 2e-05),
         "rope_init": Tol(5e-07, 5e-07),
         "rope_cos": Tol(2e-05, 2e-05),
         "rope_relative": Tol(5e-05, 5e-05),
@@ -90,6 +96,7 @@ _CPU: dict[torch.dtype, dict[str, Tol]] = {
         "attention": Tol(0.03, 0.02),
         "attention_grad": Tol(0.07, 0.05),
         "attention_fp64": Tol(0.03, 0.02),
+        "attention_grad_fp64": Tol(0.07, 0.04),
         "rope_init": Tol(0.004, 0.004),
         "rope_cos": Tol(0.004, 0.004),
         "rope_relative": Tol(0.004, 0.004),
@@ -101,6 +108,7 @@ _CPU: dict[torch.dtype, dict[str, Tol]] = {
         "attention": Tol(0.3, 0.3),
         "attention_grad": Tol(0.5, 0.3),
         "attention_fp64": Tol(0.3, 0.3),
+        "attention_grad_fp64": Tol(0.4, 0.3),
         "rope_init": Tol(0.04, 0.04),
         "rope_cos": Tol(0.04, 0.04),
         "rope_relative": Tol(0.04, 0.04),
@@ -163,6 +171,14 @@ TABLE: dict[tuple[str, torch.dtype], dict[str, Tol]] = {
 }
 
 
+#: (device type, kind) rows not measured yet, with the reason; a property needing one skips there
+#: (:func:`measured`) instead of guessing a tolerance.
+PENDING: dict[tuple[str, str], str] = {
+    ("cuda", "attention_grad_fp64"): "added by a session without a GPU machine: measure with "
+    "`python bench/measure_tolerances.py --device cuda --write`",
+}
+
+
 def tolerance(kind: str, dtype: torch.dtype, device: str | torch.device = "cpu") -> Tol:
     """The tolerance of ``kind`` for ``dtype`` on ``device``; ``exact`` is always zero."""
     if kind == "exact":
@@ -176,6 +192,11 @@ def tolerance(kind: str, dtype: torch.dtype, device: str | torch.device = "cpu")
         return row[kind]
     except KeyError:
         raise KeyError(f"no measured tolerance of kind {kind!r} for {dtype} on {device_type}") from None
+
+
+def measured(kind: str, dtype: torch.dtype, device: str | torch.device = "cpu") -> bool:
+    """Whether the table has a measured row of ``kind`` for this dtype and device."""
+    return kind == "exact" or kind in TABLE.get((torch.device(device).type, dtype), {})
 
 
 def float32_angle_error(max_angle: float) -> float:

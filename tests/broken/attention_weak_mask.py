@@ -13,5 +13,5 @@ def eager_attention_forward(module, query, key, value, attention_mask, scaling, 
 
 KILLED_BY = [
     "test_attention.py::test_masking_a_key_equals_deleting_it",
-    "test_attention.py::test_eager_weights_are_distributions_zero_where_masked",
+    "test_attention.py::test_weights_are_distributions_zero_where_masked",
 ]

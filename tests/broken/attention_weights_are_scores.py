@@ -14,4 +14,4 @@ def eager_attention_forward(module, query, key, value, attention_mask, scaling, 
     return out, scores
 
 
-KILLED_BY = ["test_attention.py::test_eager_weights_are_distributions_zero_where_masked"]
+KILLED_BY = ["test_attention.py::test_weights_are_distributions_zero_where_masked"]
