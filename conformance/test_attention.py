@@ -11,6 +11,7 @@ every comparison leaves them out.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 
 import pytest
 import torch
@@ -18,7 +19,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from layer_conformance import reference
-from layer_conformance.strategies import attention_cases, attention_module, dtypes
+from layer_conformance.strategies import attention_cases, attention_module, dtypes, make_tensor, seeds
 from layer_conformance.strategies.attention import AttentionCase
 from layer_conformance.support import runtime
 from layer_conformance.support.attention import attended, call, definition, mask_for
@@ -241,3 +242,41 @@ def test_dropout_defaults_to_zero(impl, name, case):
     out_zero, _ = fn(module, q, k, v, mask, scaling=case.scaling, dropout=0.0)
     call = f"{name}(training module, {case.describe()}) without dropout"
     assert_equal(attended(out_default, case, device), attended(out_zero, case, device), what="output", call=call)
+
+
+@requires("sdpa_attention_forward")
+@given(
+    case=attention_cases(),
+    dtype=dtypes(allow_float64=True),
+    bias_batch=st.booleans(),
+    bias_heads=st.booleans(),
+    seed=seeds(),
+)
+def test_sdpa_position_bias_is_added_to_the_scores(impl, case, dtype, bias_batch, bias_heads, seed):
+    """``position_bias`` (a learned relative-position bias of shape ``[batch or 1, heads or 1, q_len,
+    kv_len]``) is added to the attention scores: sdpa's output equals ``softmax(q k^T * scaling + mask +
+    position_bias) v`` in float64, for no mask, causal (the bias on the causal keys), additive and boolean
+    masks and grouped queries; masked keys stay masked."""
+    fn = impl.sdpa_attention_forward
+    if "position_bias" not in inspect.signature(fn).parameters:
+        pytest.skip(f"missing: sdpa_attention_forward(position_bias) in {impl.name}")
+    device = runtime.device()
+    q, k, v = case.qkv(dtype, device)
+    shape = (case.batch if bias_batch else 1, case.heads if bias_heads else 1, case.q_len, case.kv_len)
+    position_bias = make_tensor(shape, seed, dtype, device)
+    module = attention_module(case.groups, is_causal=case.mask_style == "causal")
+    mask = mask_for("sdpa_attention_forward", case, dtype, device)
+    out, _ = fn(module, q, k, v, mask, scaling=case.scaling, position_bias=position_bias)
+    bias = case.bias(torch.float64, device)
+    bias = position_bias.double() if bias is None else bias + position_bias.double()
+    expected = definition(case, q, k, v, bias)
+    what = f"sdpa_attention_forward({case.describe()}, {dtype}, position_bias of shape {list(shape)})"
+    assert_close(
+        attended(out, case, device).double(),
+        attended(expected, case, device),
+        kind="attention_fp64",
+        dtype=dtype,
+        what="output vs float64 definition with the bias",
+        call=what,
+    )
+
