@@ -306,6 +306,12 @@ HOOKS: dict[str, str] = {
         "Names of the loggers the implementation warns through (GradientCheckpointingLayer's caching "
         "warning). Default: the root logger; transformers: ('transformers',), whose logger does not propagate."
     ),
+    "SURFACE_ALIASES": (
+        "Mapping of surface items (layer_conformance.surface) the implementation has under another form to the "
+        "canonical item the properties exercise them through, e.g. {'sdpa_mask(cache_position)': "
+        "'sdpa_mask(q_length)'} for an adapter translating q_length and q_offset into cache_position. "
+        "Default: none."
+    ),
     "rope_config": (
         "Callable turning the suite's canonical RoPE config (layer_conformance.support.rotary.RopeConfig) into the "
         "config object the implementation's ROPE_INIT_FUNCTIONS and dynamic_rope_update read, or None for a "

@@ -279,4 +279,3 @@ def test_sdpa_position_bias_is_added_to_the_scores(impl, case, dtype, bias_batch
         what="output vs float64 definition with the bias",
         call=what,
     )
-
