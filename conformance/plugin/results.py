@@ -32,9 +32,8 @@ from typing import Any
 
 import pytest
 
-from . import options
+from . import options, surface
 from .gate import compare
-from . import surface
 from .records import PROPERTY, record_of, strip_impl_id
 from .report import Result, build_report, compact_lines, write_report
 
