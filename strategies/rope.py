@@ -47,9 +47,8 @@ def optional_keys(config) -> list[str]:
     return keys
 
 
-def absent_keys(config) -> st.SearchStrategy[tuple[str, ...]]:
-    """A non-empty set of the optional keys ``config`` may leave out, in :data:`DEFAULTS` order."""
-    keys = optional_keys(config)
+def absent_keys(keys: list[str]) -> st.SearchStrategy[tuple[str, ...]]:
+    """A non-empty subset of ``keys`` (optional keys a config may leave out, :func:`optional_keys`), in order."""
     return st.sets(st.sampled_from(keys), min_size=1).map(lambda chosen: tuple(k for k in keys if k in chosen))
 
 
