@@ -487,8 +487,8 @@ def bidirectional_geometries(draw: st.DrawFn) -> tuple[Geometry, bool]:
 def test_bidirectional_skip_returns_none_exactly_when_every_key_is_attended(impl, name, case):
     """With ``allow_is_bidirectional_skip=True``, as models build bidirectional masks (the bidirectional mask
     function, the 2-D padding mask with one entry per key, offsets 0, no causal skip), the builder returns
-    None exactly when every query attends every key -- sdpa with no mask and ``is_causal`` off computes
-    that -- and its mask otherwise; ``eager_mask`` forwards the option like ``sdpa_mask``.  For any other
+    None exactly when every query attends every key, and its mask otherwise; ``eager_mask`` forwards the
+    option like ``sdpa_mask``.  For any other
     call (offsets, a 2-D mask of any length) a None still means that every key is attended, and a mask
     is the mask."""
     geo, realistic = case

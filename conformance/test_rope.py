@@ -415,6 +415,10 @@ def test_proportional_reads_the_head_dim_named_by_head_dim_key(impl, config, hea
         pytest.skip(f"missing: ROPE_INIT_FUNCTIONS['proportional'](head_dim_key) in {impl.name}")
     cfg = impl_rope_config(impl, config)
     cfg.global_head_dim = head_dim
+    plain, _ = fn(cfg, runtime.device())
+    call = f"ROPE_INIT_FUNCTIONS['proportional'](config with global_head_dim={head_dim}) with {config}"
+    expected, _ = init(impl, config)
+    assert_close(plain.cpu(), expected.cpu(), kind="exact", what="inv_freq without head_dim_key", call=call)
     inv_freq, scaling = fn(cfg, runtime.device(), head_dim_key="global_head_dim")
     expected, _ = init(impl, dataclasses.replace(config, head_dim=head_dim, derive_head_dim=False))
     call = f"ROPE_INIT_FUNCTIONS['proportional'](config with global_head_dim={head_dim}, head_dim_key='global_head_dim') with {config}"
