@@ -8,7 +8,11 @@ Regenerate the committed matrix with one command (it runs the three suites and m
 
 Each report is one column, named after its implementation and version.  The
 first table counts outcomes per API name; the second lists every property whose
-outcome differs between the columns.  Plain JSON in, plain Markdown out.
+outcome differs between the columns; the surface section says, per column, how
+much of the implementation's surface (every parameter and registry key, see
+``layer_conformance.surface``) the properties exercise, what is uncovered, and
+what each column has that the one before it does not (with the columns in
+release order, where the surface grew).  Plain JSON in, plain Markdown out.
 """
 
 from __future__ import annotations
@@ -39,6 +43,40 @@ def column_name(report: dict) -> str:
 
 def cell(outcomes: Counter) -> str:
     return ", ".join(f"{outcomes[o]} {o}" for o in ORDER if outcomes.get(o)) or "-"
+
+
+def surface_lines(names: list[str], reports: list[dict]) -> list[str]:
+    """The surface section: counts and uncovered items per column, then what each column adds to the one before."""
+    surfaces = []
+    for report in reports:
+        merged: dict = {"items": set(), "covered": 0, "exempt": {}, "uncovered": []}
+        for s in report.get("surface", {}).values():
+            merged["items"] |= set(s["items"])
+            merged["covered"] += s["covered"]
+            merged["exempt"].update(s["exempt"])
+            merged["uncovered"] += s["uncovered"]
+        surfaces.append(merged if merged["items"] else None)
+    if not any(surfaces):
+        return []
+    lines = [
+        "",
+        "## Surface",
+        "",
+        "Every parameter of every contract function and every registry key, against what the properties exercise.",
+        "",
+        "| | items | exercised | exempt | uncovered | new since the column before |",
+        "|---|---|---|---|---|---|",
+    ]
+    previous = None
+    for name, s in zip(names, surfaces, strict=True):
+        if s is None:
+            lines.append(f"| {name} | - | - | - | - | - |")
+            continue
+        uncovered = ", ".join(f"`{i}`" for i in s["uncovered"]) or "none"
+        grown = "-" if previous is None else ", ".join(f"`{i}`" for i in sorted(s["items"] - previous)) or "none"
+        lines.append(f"| {name} | {len(s['items'])} | {s['covered']} | {len(s['exempt'])} | {uncovered} | {grown} |")
+        previous = s["items"]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for k in differing:
         lines.append(f"| `{k}` | " + " | ".join(o.get(k, "-") for o in outcomes) + " |")
+    lines += surface_lines(names, reports)
     reasons = {}
     for r in reports:
         for res in r["results"]:

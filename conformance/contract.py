@@ -320,6 +320,12 @@ HOOKS: dict[str, str] = {
         "...). Default: the builder as it is. transformers: releases whose builders take cache_position get a "
         "translating wrapper (chosen from the builder's signature)."
     ),
+    "SURFACE_ALIASES": (
+        "Mapping of surface items (layer_conformance.surface) the implementation has under another form to the "
+        "canonical item the properties exercise them through, e.g. {'sdpa_mask(cache_position)': "
+        "'sdpa_mask(q_length)'} for an adapter translating q_length and q_offset into cache_position. "
+        "Default: none."
+    ),
     "rope_config": (
         "Callable turning the suite's canonical RoPE config (layer_conformance.support.rotary.RopeConfig) into the "
         "config object the implementation's ROPE_INIT_FUNCTIONS and dynamic_rope_update read, or None for a "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import math
 
 import pytest
@@ -25,7 +26,7 @@ from hypothesis import strategies as st
 
 from layer_conformance import reference
 from layer_conformance.backends import Resolved, resolve
-from layer_conformance.contract import Backend
+from layer_conformance.contract import BACKENDS, Backend
 from layer_conformance.impls import Implementation, load_implementation
 from layer_conformance.strategies import (
     MASK_KINDS,
@@ -43,6 +44,7 @@ from layer_conformance.support.attention import (
     backend_module,
     backend_of,
     builder_kwargs,
+    builder_of,
     call,
     definition,
     expressible,
@@ -408,7 +410,7 @@ def test_values_under_its_own_builders_mask_match_the_definition(impl, backend, 
     padding and bidirectional mask functions; prefill and decode; the causal family may skip its mask; a
     window reaches a flash-style backend as ``sliding_window``), the backend's output equals the float64
     definition under the mask function and the 2-D padding mask, on the query rows that attend a key."""
-    b = backend_of(impl, backend)
+    b = builder_of(impl, backend)
     functions = mask_functions(impl)
     case = draw_case(data, functions, phase, tuple(MASK_KINDS))
     if case is None:
@@ -499,3 +501,40 @@ def test_sdpa_module_without_groups_attribute_repeats_nothing(impl, case):
     out, _ = impl.sdpa_attention_forward(module, q, k, v, mask, scaling=case.scaling)
     what = f"sdpa_attention_forward(module without num_key_value_groups, {case.describe()})"
     assert_matches_definition(out, case, q, k, v, dtype=torch.float32, what="output", call=what)
+
+
+@requires("sdpa_attention_forward")
+@given(
+    case=attention_cases(),
+    dtype=dtypes(allow_float64=True),
+    bias_batch=st.booleans(),
+    bias_heads=st.booleans(),
+    seed=seeds(),
+)
+def test_sdpa_position_bias_is_added_to_the_scores(impl, case, dtype, bias_batch, bias_heads, seed):
+    """``position_bias`` (a learned relative-position bias of shape ``[batch or 1, heads or 1, q_len,
+    kv_len]``) is added to the attention scores: sdpa's output equals ``softmax(q k^T * scaling + mask +
+    position_bias) v`` in float64, for no mask, causal (the bias on the causal keys), additive and boolean
+    masks and grouped queries; masked keys stay masked."""
+    fn = impl.sdpa_attention_forward
+    if "position_bias" not in inspect.signature(fn).parameters:
+        pytest.skip(f"missing: sdpa_attention_forward(position_bias) in {impl.name}")
+    device = runtime.device()
+    q, k, v = case.qkv(dtype, device)
+    shape = (case.batch if bias_batch else 1, case.heads if bias_heads else 1, case.q_len, case.kv_len)
+    position_bias = make_tensor(shape, seed, dtype, device)
+    module = attention_module(case.groups, is_causal=case.mask_style == "causal")
+    mask = mask_for(BACKENDS["sdpa"], case, dtype, device)
+    out, _ = fn(module, q, k, v, mask, scaling=case.scaling, position_bias=position_bias)
+    bias = case.bias(torch.float64, device)
+    bias = position_bias.double() if bias is None else bias + position_bias.double()
+    expected = definition(case, q, k, v, bias)
+    what = f"sdpa_attention_forward({case.describe()}, {dtype}, position_bias of shape {list(shape)})"
+    assert_close(
+        attended(out, case, device).double(),
+        attended(expected, case, device),
+        kind="attention_fp64",
+        dtype=dtype,
+        what="output vs float64 definition with the bias",
+        call=what,
+    )

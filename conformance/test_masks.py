@@ -8,6 +8,8 @@ definition in plain Python (:class:`layer_conformance.strategies.MaskSpec`).
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
 from hypothesis import example, given, note
@@ -27,7 +29,7 @@ from layer_conformance.strategies import (
     truth_table,
 )
 from layer_conformance.support import runtime
-from layer_conformance.support.attention import backend_of, builder_kwargs, read_mask, running
+from layer_conformance.support.attention import builder_kwargs, builder_of, read_mask, running
 from layer_conformance.support.checks import (
     as_tensor_result,
     assert_close,
@@ -386,7 +388,7 @@ def test_backend_builder_mask_reads_as_the_mask_function(impl, backend, phase, d
     the way its backend reads it -- additive 0 / finfo.min, boolean, None as sdpa's is_causal or as every
     key, a flex BlockMask, a 2-D padding mask with the kernel's own causality and window -- attends exactly
     where the mask function and the 2-D padding mask do, for the geometries of the builder properties."""
-    b = backend_of(impl, backend)
+    b = builder_of(impl, backend)
     functions = mask_functions(impl)
     case = draw_case(data, functions, phase, tuple(MASK_KINDS))
     if case is None:
@@ -413,3 +415,158 @@ def test_backend_builder_mask_reads_as_the_mask_function(impl, backend, phase, d
         raise AssertionError(f"{exc} [{call}]") from None
     note(f"the builder returned {type(mask).__name__}")
     assert_equal(read, expected_mask(spec, geo), what=f"mask as {b.caps.key} reads it", call=call)
+
+
+# --------------------------------------------------------------------------- builder options of 5.x
+
+BUILDERS = [
+    pytest.param("sdpa_mask", marks=requires("sdpa_mask"), id="sdpa_mask"),
+    pytest.param("eager_mask", marks=requires("eager_mask"), id="eager_mask"),
+]
+
+
+def builder_with(impl, name: str, *options: str):
+    """The implementation's builder ``name``, or a skip naming the first option its signature lacks
+    (4.57.x has neither ``allow_is_bidirectional_skip`` nor ``use_vmap``)."""
+    fn = getattr(impl, name)
+    parameters = inspect.signature(fn).parameters
+    for option in options:
+        if option not in parameters:
+            pytest.skip(f"missing: {name}({option}) in {impl.name}")
+    return fn
+
+
+def built(name: str, out, spec: MaskSpec, geo: Geometry, call: str) -> torch.Tensor:
+    """A builder's mask as booleans [b, 1, q, kv] (eager's 0 / ``finfo.min`` read back), after the checks
+    of its form: shape, and bool for sdpa_mask, float32 with only 0 and ``finfo(float32).min`` for eager."""
+    out = as_tensor_result(out, what=name, call=call).cpu()
+    assert_equal(tuple(out.shape), (geo.batch, 1, geo.q_length, geo.kv_length), what="mask shape", call=call)
+    if name == "sdpa_mask":
+        assert_equal(out.dtype, torch.bool, what="mask dtype", call=call)
+        return out
+    assert_equal(out.dtype, torch.float32, what="eager mask dtype", call=call)
+    minimum = torch.finfo(torch.float32).min
+    assert bool(((out == 0) | (out == minimum)).all()), f"eager mask values other than 0 and finfo.min [{call}]"
+    return out == 0
+
+
+@st.composite
+def bidirectional_geometries(draw: st.DrawFn) -> tuple[Geometry, bool]:
+    """(geometry, realistic): as models build bidirectional masks (encoders, cross-attention): offsets 0, the
+    2-D padding mask, when given, one entry per key; or any call (offsets, a 2-D mask of any length)."""
+    realistic = draw(st.booleans(), label="realistic")
+    if not realistic:
+        return draw(geometries(realistic=False), label="geometry"), False
+    batch = draw(st.integers(1, 3), label="batch")
+    q_length, kv_length = draw(lengths, label="q_length"), draw(lengths, label="kv_length")
+    attention_mask = None
+    if draw(st.booleans(), label="with_attention_mask"):
+        style = draw(st.sampled_from(["all-ones", "padded", "any"]), label="mask_style")
+        rows = []
+        for _ in range(batch):
+            if style == "all-ones":
+                rows.append((True,) * kv_length)
+            elif style == "padded":  # left or right padding
+                pad = draw(st.integers(0, kv_length))
+                row = (False,) * pad + (True,) * (kv_length - pad)
+                rows.append(row if draw(st.booleans()) else row[::-1])
+            else:
+                rows.append(tuple(draw(st.lists(st.booleans(), min_size=kv_length, max_size=kv_length))))
+        attention_mask = tuple(rows)
+    return Geometry(batch, q_length, kv_length, attention_mask=attention_mask), True
+
+
+@requires("bidirectional_mask_function")
+@pytest.mark.parametrize("name", BUILDERS)
+@given(case=bidirectional_geometries())
+def test_bidirectional_skip_returns_none_exactly_when_every_key_is_attended(impl, name, case):
+    """With ``allow_is_bidirectional_skip=True``, as models build bidirectional masks (the bidirectional mask
+    function, the 2-D padding mask with one entry per key, offsets 0, no causal skip), the builder returns
+    None exactly when every query attends every key, and its mask otherwise; ``eager_mask`` forwards the
+    option like ``sdpa_mask``.  For any other
+    call (offsets, a 2-D mask of any length) a None still means that every key is attended, and a mask
+    is the mask."""
+    geo, realistic = case
+    fn = builder_with(impl, name, "allow_is_bidirectional_skip")
+    device = runtime.device()
+    spec = MaskSpec("bidirectional")
+    kwargs = {"allow_is_causal_skip": False} if name == "sdpa_mask" else {}
+    out = fn(
+        **geo.kwargs(),
+        mask_function=spec.build(impl, device),
+        attention_mask=geo.attention_mask_tensor(device),
+        allow_is_bidirectional_skip=True,
+        device=device,
+        **kwargs,
+    )
+    call = geo.call(name, spec.call(), **kwargs, allow_is_bidirectional_skip=True)
+    expected = expected_mask(spec, geo)
+    every_key = bool(expected.all())
+    note(f"{name} returned {'None' if out is None else 'a mask'}; every key attended: {every_key}")
+    if out is None:
+        assert every_key, (
+            f"returned None (attend every key), but the mask masks {int((~expected).sum())} entries [{call}]"
+        )
+        return
+    assert not (realistic and every_key), f"returned a mask, but every key is attended and the skip is allowed [{call}]"
+    assert_equal(built(name, out, spec, geo, call), expected, what="mask values", call=call)
+
+
+def pointwise_mask(b, h, q, kv):
+    """A custom mask function written for single indices: ``max(q, kv)`` even.  Stacking its indices works
+    on 0-d tensors only, so that it cannot be evaluated on broadcast index tensors."""
+    return torch.stack((q, kv)).amax(0) % 2 == 0
+
+
+@requires("causal_mask_function")
+@pytest.mark.parametrize("name", BUILDERS)
+@given(geo=geometries(realistic=False), head_aware=st.booleans(), skips=st.booleans(), data=st.data())
+def test_use_vmap_changes_nothing(impl, name, geo, head_aware, skips, data):
+    """``use_vmap=True`` evaluates the mask function point by point, under ``torch.vmap``, and changes
+    nothing else: for every mask function of the contract (custom ones reading the head index too), with
+    or without the skips allowed, the builder returns what it returns with ``use_vmap=False`` -- None in
+    the same cases, otherwise a mask of the same shape, dtype and values.  A custom mask function written
+    for single indices, which cannot broadcast, gives its truth table with ``use_vmap=True``."""
+    fn = builder_with(impl, name, "use_vmap")
+    geo, spec, extra = builder_spec(data, impl, geo, tuple(MASK_KINDS), realistic=False)
+    device = runtime.device()
+    options: dict = dict(extra)
+    if skips:
+        options["allow_is_causal_skip"] = True
+        if "allow_is_bidirectional_skip" in inspect.signature(fn).parameters:
+            options["allow_is_bidirectional_skip"] = True
+    elif name == "sdpa_mask":
+        options["allow_is_causal_skip"] = False
+    mask_function = spec.build(impl, device)
+    mask_function = at_head_zero(mask_function) if head_aware else mask_function
+    am = geo.attention_mask_tensor(device)
+    plain = fn(**geo.kwargs(), mask_function=mask_function, attention_mask=am, device=device, **options)
+    vmapped = fn(
+        **geo.kwargs(), mask_function=mask_function, attention_mask=am, device=device, use_vmap=True, **options
+    )
+    call = geo.call(name, spec.call(), **options, use_vmap=True)
+    if plain is None or vmapped is None:
+        assert plain is None and vmapped is None, (
+            f"returned {'None' if vmapped is None else 'a mask'} with use_vmap=True, "
+            f"{'None' if plain is None else 'a mask'} without [{call}]"
+        )
+    else:
+        vmapped = as_tensor_result(vmapped, what=name, call=call)
+        assert_equal(vmapped.dtype, plain.dtype, what="mask dtype with use_vmap vs without", call=call)
+        assert_equal(vmapped.cpu(), plain.cpu(), what="mask with use_vmap vs without", call=call)
+    pointwise = MaskSpec("bidirectional")  # truth of the custom function, below; its padding is the geometry's
+    out = fn(
+        **geo.kwargs(),
+        mask_function=pointwise_mask,
+        attention_mask=am,
+        device=device,
+        use_vmap=True,
+        **({"allow_is_causal_skip": False} if name == "sdpa_mask" else {}),
+    )
+    call = geo.call(name, "pointwise_mask", use_vmap=True)
+
+    def truth(b, h, q, kv):
+        return max(q, kv) % 2 == 0 and geo.padding(b, kv)
+
+    expected = truth_table(truth, geo.batch, 1, geo.q_length, geo.kv_length, geo.q_offset, geo.kv_offset)
+    assert_equal(built(name, out, pointwise, geo, call), expected, what="mask of a single-index function", call=call)

@@ -164,3 +164,4 @@ def test_default_entries(impl, registry):
     assert callable(inst["sdpa"]), f"{registry}()['sdpa'] is not callable"
     if registry == "AttentionMaskInterface":
         assert "eager" in inst, f"{registry}() has no 'eager' entry; keys: {sorted(inst)}"
+        assert callable(inst["eager"]), f"{registry}()['eager'] is not callable"

@@ -18,12 +18,19 @@ import math
 
 import pytest
 import torch
-from hypothesis import example, given, note
+from hypothesis import assume, example, given, note
 from hypothesis import strategies as st
 
 from layer_conformance.impls import load_implementation
 from layer_conformance.strategies import dtypes, make_tensor, seeds
-from layer_conformance.strategies.rope import ROPE_TYPES, position_ids, rope_configs
+from layer_conformance.strategies.rope import (
+    ROPE_TYPES,
+    absent_keys,
+    documented_default,
+    optional_keys,
+    position_ids,
+    rope_configs,
+)
 from layer_conformance.support import runtime
 from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, requires
 from layer_conformance.support.rotary import LAYER_TYPES, RopeConfig, impl_rope_config, rotary_module
@@ -32,7 +39,7 @@ from layer_conformance.support.tolerances import float32_angle_error, tolerance
 pytestmark = requires("ROPE_INIT_FUNCTIONS")
 
 TYPES = [pytest.param(t, id=t) for t in ROPE_TYPES]
-STATIC_TYPES = ("default", "linear", "yarn", "llama3")
+STATIC_TYPES = ("default", "linear", "yarn", "llama3", "proportional")
 REFERENCE = load_implementation("reference")
 
 
@@ -48,6 +55,11 @@ def formula(config: RopeConfig, seq_len: int | None) -> tuple[list[float], float
     exps = [2 * i / d for i in range(d // 2)]
     default = [1 / theta**e for e in exps]
     kind = config.rope_type
+    if kind == "proportional":  # exponents over the whole head; the unrotated pairs get frequency 0
+        rotated = math.floor(config.partial_rotary_factor * config.head_dim / 2)
+        factor = p("factor", 1.0)
+        head = config.head_dim
+        return [1 / theta ** (2 * i / head) / factor if i < rotated else 0.0 for i in range(head // 2)], 1.0
     if kind == "default":
         return default, 1.0
     if kind == "linear":
@@ -57,7 +69,7 @@ def formula(config: RopeConfig, seq_len: int | None) -> tuple[list[float], float
         base = theta * (p("factor") * length / max_pos - (p("factor") - 1)) ** (d / (d - 2))
         return [1 / base**e for e in exps], 1.0
     if kind == "longrope":
-        original = p("original_max_position_embeddings")
+        original = p("original_max_position_embeddings", max_pos)
         factor = max_pos / original
         scaling = p("attention_factor")
         if scaling is None:
@@ -66,7 +78,7 @@ def formula(config: RopeConfig, seq_len: int | None) -> tuple[list[float], float
         return [1 / (x * theta**e) for x, e in zip(ext, exps, strict=True)], scaling
     if kind == "llama3":
         factor, low, high = p("factor"), p("low_freq_factor"), p("high_freq_factor")
-        original = p("original_max_position_embeddings")
+        original = p("original_max_position_embeddings", max_pos)
         out = []
         for f in default:
             wavelength = 2 * math.pi / f
@@ -79,7 +91,7 @@ def formula(config: RopeConfig, seq_len: int | None) -> tuple[list[float], float
                 out.append((1 - smooth) * f / factor + smooth * f)
         return out, 1.0
     if kind == "yarn":
-        original = p("original_max_position_embeddings")
+        original = p("original_max_position_embeddings", max_pos)
         factor = p("factor") or max_pos / original
 
         def mscale(scale, m=1.0):
@@ -125,6 +137,21 @@ def init(impl, config: RopeConfig, seq_len: int | None = None):
     if seq_len is None:
         return fn(cfg, runtime.device())
     return fn(cfg, runtime.device(), seq_len=seq_len)
+
+
+def available(impl, types=ROPE_TYPES) -> tuple[str, ...]:
+    """The RoPE types of ``types`` the implementation has (4.57 has no proportional); a skip when none."""
+    found = tuple(t for t in types if t in impl.ROPE_INIT_FUNCTIONS)
+    if not found:
+        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{types[0]!r}] in {impl.name}")
+    return found
+
+
+def leavable(impl, config: RopeConfig) -> list[str]:
+    """The optional keys of ``config`` the implementation's config form can leave out (its ``rope_config``
+    hook may decline: 4.57 requires llama3's ``original_max_position_embeddings``)."""
+    form = impl.hook("rope_config", RopeConfig.namespace)
+    return [key for key in optional_keys(config) if form(config.without(key)) is not None]
 
 
 def call_of(config: RopeConfig, seq_len=None) -> str:
@@ -219,10 +246,12 @@ PINNED_FORMULA = {
 @example(data=None, pinned=2)
 def test_init_function_matches_float64_formula(impl, rope_type, data, pinned):
     """Each init function returns float32 inverse frequencies (``dim // 2`` of them, ``dim = head_dim *
-    partial_rotary_factor``) and the attention scaling of its documented formula: default ``1 / theta **
-    (2i / dim)``; linear divided by factor; dynamic with the base rescaled for the sequence length; yarn's
-    ramp between the beta bounds and mscale; llama3's wavelength bands and smoothing; longrope's short or
-    long factors and attention factor."""
+    partial_rotary_factor``; ``head_dim // 2`` for proportional) and the attention scaling of its
+    documented formula: default ``1 / theta ** (2i / dim)``; linear divided by factor; dynamic with the
+    base rescaled for the sequence length; yarn's ramp between the beta bounds and mscale; llama3's
+    wavelength bands and smoothing; longrope's short or long factors and attention factor; proportional
+    ``1 / theta ** (2i / head_dim) / factor`` for the first ``floor(partial_rotary_factor * head_dim /
+    2)`` pairs and 0 for the others."""
     if rope_type not in impl.ROPE_INIT_FUNCTIONS:
         pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{rope_type!r}] in {impl.name}")
     if data is None:  # an explicit example: a pinned regime of this type, if any
@@ -240,7 +269,7 @@ def test_init_function_matches_float64_formula(impl, rope_type, data, pinned):
     inv_freq, scaling = as_tensor_result(result[0], what="inv_freq", call=call), result[1]
     expected, expected_scaling = formula(config, seq_len)
     assert_equal(inv_freq.dtype, torch.float32, what="inv_freq dtype", call=call)
-    assert_equal(tuple(inv_freq.shape), (config.rotary_dim // 2,), what="inv_freq shape", call=call)
+    assert_equal(tuple(inv_freq.shape), (config.frequencies,), what="inv_freq shape", call=call)
     assert_close(
         inv_freq.double().cpu(),
         torch.tensor(expected, dtype=torch.float64),
@@ -309,6 +338,98 @@ def test_parameters_nested_by_layer_type_equal_flat(impl, rope_type, data, layer
     call = f"ROPE_INIT_FUNCTIONS[{rope_type!r}](config nested under {layer_type!r}, seq_len={seq_len}, layer_type={layer_type!r}) with {config}"
     assert_close(nested.cpu(), flat.cpu(), kind="exact", what="inv_freq nested vs flat", call=call)
     assert float(scaling) == float(flat_scaling), f"attention scaling {scaling} nested, {flat_scaling} flat [{call}]"
+
+
+#: Pinned by an explicit example, per type: a config with each required parameter, from which the property
+#: leaves out every key of ``DEFAULTS`` (longrope without an attention factor: its default then comes from
+#: the factor the absent original length implies).
+PLAIN_CONFIGS = {
+    rope_type: RopeConfig(rope_type, 10000.0, head_dim=8, max_position_embeddings=16, params=tuple(sorted(params)))
+    for rope_type, params in {
+        "default": [],
+        "linear": [("factor", 2.0)],
+        "dynamic": [("factor", 2.0)],
+        "yarn": [("factor", 2.0), ("original_max_position_embeddings", 8)],
+        "longrope": [
+            ("original_max_position_embeddings", 8),
+            ("short_factor", (1.0, 1.25, 2.0, 3.5)),
+            ("long_factor", (2.0, 2.0, 8.0, 1.0)),
+        ],
+        "llama3": [
+            ("factor", 8.0),
+            ("high_freq_factor", 4.0),
+            ("low_freq_factor", 1.0),
+            ("original_max_position_embeddings", 8),
+        ],
+        "proportional": [("factor", 2.0)],
+    }.items()
+}
+
+
+@pytest.mark.parametrize("rope_type", TYPES)
+@given(data=st.data())
+@example(data=None)  # PLAIN_CONFIGS[rope_type], every optional key left out
+def test_absent_optional_keys_take_their_documented_defaults(impl, rope_type, data):
+    """An optional key left out of ``rope_parameters`` takes its documented default: the inverse frequencies
+    and attention scaling equal those of the same config with the key written out at that default --
+    ``partial_rotary_factor`` 1.0; ``original_max_position_embeddings`` (yarn, longrope, llama3) the config's
+    ``max_position_embeddings``; YaRN's ``beta_fast`` 32, ``beta_slow`` 1 and ``truncate`` True;
+    proportional's ``factor`` 1.0."""
+    if rope_type not in impl.ROPE_INIT_FUNCTIONS:
+        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{rope_type!r}] in {impl.name}")
+    if data is None:
+        config, seq_len = PLAIN_CONFIGS[rope_type], None
+        absent = tuple(leavable(impl, config))
+        if not absent:
+            return
+    else:
+        config = data.draw(rope_configs(types=(rope_type,)), label="config")
+        if not leavable(impl, config) and rope_type != "longrope":  # then partial_rotary_factor is left out
+            config = dataclasses.replace(config, partial_rotary_factor=1.0)
+        keys = leavable(impl, config)
+        assume(keys)
+        absent = data.draw(absent_keys(keys), label="absent keys")
+        seq_len = data.draw(seq_lens(config), label="seq_len") if rope_type in ("dynamic", "longrope") else None
+    written = config.with_params(**{key: documented_default(config, key) for key in absent})
+    left_out = written.without(*absent)
+    inv_freq, scaling = init(impl, left_out, seq_len)
+    expected, expected_scaling = init(impl, written, seq_len)
+    call = f"{call_of(left_out, seq_len)} (absent: {', '.join(absent)}) vs the defaults written out"
+    assert_close(inv_freq.cpu(), expected.cpu(), kind="exact", what="inv_freq with absent keys", call=call)
+    assert float(scaling) == float(expected_scaling), (
+        f"attention scaling {float(scaling)!r} with the keys absent, {float(expected_scaling)!r} with their "
+        f"defaults written out [{call}]"
+    )
+
+
+@given(config=rope_configs(types=("proportional",)), head_dim=st.sampled_from([2, 4, 6, 8, 12, 16]))
+def test_proportional_reads_the_head_dim_named_by_head_dim_key(impl, config, head_dim):
+    """proportional reads the head dim from the config attribute ``head_dim_key`` names (``head_dim`` by
+    default): with ``head_dim_key="global_head_dim"`` and ``config.global_head_dim = d`` the result is that of
+    the same config with head dim ``d``; when the config has no such attribute, the head dim is
+    ``hidden_size // num_attention_heads``."""
+    if "proportional" not in impl.ROPE_INIT_FUNCTIONS:
+        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS['proportional'] in {impl.name}")
+    fn = impl.ROPE_INIT_FUNCTIONS["proportional"]
+    if "head_dim_key" not in inspect.signature(fn).parameters:
+        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS['proportional'](head_dim_key) in {impl.name}")
+    cfg = impl_rope_config(impl, config)
+    cfg.global_head_dim = head_dim
+    plain, _ = fn(cfg, runtime.device())
+    call = f"ROPE_INIT_FUNCTIONS['proportional'](config with global_head_dim={head_dim}) with {config}"
+    expected, _ = init(impl, config)
+    assert_close(plain.cpu(), expected.cpu(), kind="exact", what="inv_freq without head_dim_key", call=call)
+    inv_freq, scaling = fn(cfg, runtime.device(), head_dim_key="global_head_dim")
+    expected, _ = init(impl, dataclasses.replace(config, head_dim=head_dim, derive_head_dim=False))
+    call = f"ROPE_INIT_FUNCTIONS['proportional'](config with global_head_dim={head_dim}, head_dim_key='global_head_dim') with {config}"
+    assert_close(inv_freq.cpu(), expected.cpu(), kind="exact", what="inv_freq vs head_dim of that value", call=call)
+    assert float(scaling) == 1.0, f"attention scaling {scaling}, but should be 1.0 [{call}]"
+    cfg = impl_rope_config(impl, config)
+    cfg.head_dim = head_dim  # not read: head_dim_key names another attribute
+    derived, _ = fn(cfg, runtime.device(), head_dim_key="no_such_attribute")
+    expected, _ = init(impl, dataclasses.replace(config, derive_head_dim=True))
+    call = f"ROPE_INIT_FUNCTIONS['proportional'](config with head_dim={head_dim}, head_dim_key='no_such_attribute') with {config}"
+    assert_close(derived.cpu(), expected.cpu(), kind="exact", what="inv_freq vs hidden_size // heads", call=call)
 
 
 # --------------------------------------------------------------------------- the decorator
@@ -388,10 +509,11 @@ def test_longrope_switches_factors_at_the_original_maximum(impl, config, data):
 
 
 @requires("dynamic_rope_update")
-@given(config=rope_configs(types=STATIC_TYPES), data=st.data())
-def test_decorator_changes_nothing_for_other_types(impl, config, data):
-    """For default, linear, yarn and llama3, the decorated forward equals the undecorated one and never
+@given(data=st.data())
+def test_decorator_changes_nothing_for_other_types(impl, data):
+    """For default, linear, yarn, llama3 and proportional, the decorated forward equals the undecorated one and never
     changes ``inv_freq`` or ``max_seq_len_cached``, whatever the sequence lengths."""
+    config = data.draw(rope_configs(types=available(impl, STATIC_TYPES)), label="config")
     module = rotary_module(impl, config, runtime.device())
     before = module.inv_freq.clone()
     steps = data.draw(
@@ -412,17 +534,17 @@ def test_decorator_changes_nothing_for_other_types(impl, config, data):
 
 @requires("dynamic_rope_update")
 @given(
-    config=rope_configs(),
     batch=st.integers(1, 3),
     length=st.integers(1, 8),
     dtype=dtypes(allow_half=True, allow_float64=True),
     data=st.data(),
 )
-def test_cos_sin_follow_the_definition(impl, config, batch, length, dtype, data):
+def test_cos_sin_follow_the_definition(impl, batch, length, dtype, data):
     """The forward's cos/sin are ``cos(position * inv_freq)`` and ``sin(...)`` of the current frequencies
     (repeated twice along the last dim) times ``attention_scaling``: shape [batch, seq, dim], the input's
     dtype and device; the decorator hands the inputs through unchanged.  Batch rows with different
     position ids are independent when the frequencies do not depend on the call."""
+    config = data.draw(rope_configs(types=available(impl)), label="config")
     module = rotary_module(impl, config, runtime.device())
     pos = data.draw(
         position_ids(batch=batch, length=length, max_position=3 * config.max_position_embeddings), label="position_ids"
@@ -431,7 +553,7 @@ def test_cos_sin_follow_the_definition(impl, config, batch, length, dtype, data)
     x = make_tensor((batch, length, config.head_dim), 0, dtype, runtime.device())
     cos, sin = module(x, pos)
     call = f"forward(x {dtype}, position_ids {pos.tolist()}) on {config}"
-    assert_equal(tuple(cos.shape), (batch, length, config.rotary_dim), what="cos shape", call=call)
+    assert_equal(tuple(cos.shape), (batch, length, 2 * config.frequencies), what="cos shape", call=call)
     assert_equal((cos.dtype, sin.dtype), (dtype, dtype), what="cos/sin dtype", call=call)
     assert_equal(cos.device, x.device, what="cos device", call=call)
     angles = pos.double()[..., None] * module.inv_freq.double()
@@ -454,14 +576,15 @@ def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tenso
 
 
 @requires("dynamic_rope_update")
-@given(config=rope_configs(), m=st.integers(0, 40), n=st.integers(0, 40), shift=st.integers(1, 40), seed=seeds())
-def test_attention_scores_depend_only_on_relative_position(impl, config, m, n, shift, seed):
+@given(data=st.data(), m=st.integers(0, 40), n=st.integers(0, 40), shift=st.integers(1, 40), seed=seeds())
+def test_attention_scores_depend_only_on_relative_position(impl, data, m, n, shift, seed):
     """With the rotary embedding applied to q and k, ``q_m . k_n`` depends only on ``m - n``: shifting both
     positions by the same amount keeps the score (float64 rotation from the module's frequencies, and the
     float32 forward within a measured tolerance)."""
+    config = data.draw(rope_configs(types=available(impl)), label="config")
     module = rotary_module(impl, config, runtime.device())
     pos = torch.tensor([[m, n, m + shift, n + shift]], device=runtime.device())
-    d = config.rotary_dim
+    d = 2 * config.frequencies
     q = make_tensor((d,), seed, torch.float64, runtime.device())
     k = make_tensor((d,), seed + 1, torch.float64, runtime.device())
     x = torch.zeros(1, device=runtime.device(), dtype=torch.float32)

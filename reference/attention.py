@@ -68,6 +68,7 @@ def sdpa_attention_forward(
     dropout: float = 0.0,
     scaling: float | None = None,
     is_causal: bool | None = None,
+    position_bias: torch.Tensor | None = None,
     **kwargs,
 ) -> tuple[torch.Tensor, None]:
     """Attention through ``torch.nn.functional.scaled_dot_product_attention``; weights are None.
@@ -76,6 +77,9 @@ def sdpa_attention_forward(
     mask and more than one query the attention is causal (aligned to the upper
     left) unless ``is_causal=False`` is passed or ``module.is_causal`` is False.
     Logit soft-capping is not supported: a ``softcap`` raises ValueError.
+    ``position_bias`` (broadcastable to ``[batch, heads, q_len, kv_len]``, a
+    learned relative-position bias) is added to the scores of the attended keys;
+    masked keys stay masked.
     """
     if kwargs.get("softcap") is not None:
         raise ValueError("sdpa attention does not support softcap: use eager or flex_attention")
@@ -84,6 +88,18 @@ def sdpa_attention_forward(
     if is_causal is None:
         is_causal = getattr(module, "is_causal", True)
     is_causal = bool(is_causal) and attention_mask is None and query.shape[2] > 1
+    if position_bias is not None:  # one additive mask: the bias where attended, the dtype's minimum elsewhere
+        q_len, kv_len = query.shape[2], key.shape[2]
+        keep = attention_mask
+        if keep is None and is_causal:
+            keep = torch.ones(q_len, kv_len, dtype=torch.bool, device=query.device).tril()
+        if keep is None:
+            attention_mask = position_bias
+        elif keep.dtype == torch.bool:
+            attention_mask = torch.where(keep, position_bias, torch.finfo(query.dtype).min)
+        else:
+            attention_mask = keep + position_bias
+        is_causal = False
     output = nn.functional.scaled_dot_product_attention(
         query, key, value, attn_mask=attention_mask, dropout_p=dropout, scale=scaling, is_causal=is_causal
     )

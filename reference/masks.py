@@ -9,6 +9,12 @@ from elementwise torch operations only, so that it also works under
 ``sdpa_mask`` evaluates a mask function (and the 2-D padding mask) over a grid of
 absolute query positions ``q_offset + i`` and key positions ``kv_offset + j``;
 ``eager_mask`` maps that grid to 0 (attend) and ``finfo(dtype).min`` (masked).
+Both evaluate the mask function on broadcast index tensors, or, with
+``use_vmap=True``, point by point under ``torch.vmap`` (for mask functions that
+only take single indices); the mask is the same either way.  Both may return
+None instead of a mask the caller can leave to sdpa: ``allow_is_causal_skip``
+(sdpa_mask) when sdpa's ``is_causal`` computes it, ``allow_is_bidirectional_skip``
+when it attends every key from every query.
 """
 
 from __future__ import annotations
@@ -134,15 +140,21 @@ def _materialize(
     mask_function: MaskFunction,
     attention_mask: torch.Tensor | None,
     device: torch.device | str,
+    use_vmap: bool = False,
 ) -> torch.Tensor:
     if attention_mask is not None:
         mask_function = and_masks(mask_function, padding_mask_function(_padded(attention_mask, kv_offset + kv_length)))
+    shape = (batch_size, 1, q_length, kv_length)
     b = torch.arange(batch_size, device=device)[:, None, None, None]
     h = torch.arange(1, device=device)[None, :, None, None]
     q = (torch.arange(q_length, device=device) + q_offset)[None, None, :, None]
     kv = (torch.arange(kv_length, device=device) + kv_offset)[None, None, None, :]
-    grid = torch.as_tensor(mask_function(b, h, q, kv), device=device)
-    return grid.to(torch.bool).expand(batch_size, 1, q_length, kv_length).clone()
+    if use_vmap:  # one call per point: every index a 0-d tensor, vectorized by vmap over the flattened grid
+        points = [index.expand(shape).reshape(-1) for index in (b, h, q, kv)]
+        grid = torch.vmap(mask_function)(*points).reshape(shape)
+    else:
+        grid = torch.as_tensor(mask_function(b, h, q, kv), device=device)
+    return grid.to(torch.bool).expand(shape).clone()
 
 
 def _is_causal_equivalent(mask: torch.Tensor) -> bool:
@@ -170,6 +182,8 @@ def sdpa_mask(
     attention_mask: torch.Tensor | None = None,
     local_size: int | None = None,
     allow_is_causal_skip: bool = True,
+    allow_is_bidirectional_skip: bool = False,
+    use_vmap: bool = False,
     device: torch.device | str = "cpu",
     **kwargs,
 ) -> torch.Tensor | None:
@@ -180,13 +194,23 @@ def sdpa_mask(
     its length) is given, ``attention_mask[b, kv_offset + j]``.  With
     ``allow_is_causal_skip`` the caller says the pattern is causal (within
     ``local_size`` when given); None is then returned exactly when sdpa's own
-    ``is_causal`` handling computes the same mask.
+    ``is_causal`` handling computes the same mask.  With
+    ``allow_is_bidirectional_skip`` the caller says the pattern is full
+    attention; None is then returned exactly when every query attends every key
+    (sdpa without a mask and without ``is_causal`` computes that).  ``use_vmap``
+    evaluates the mask function point by point under ``torch.vmap``; the mask is
+    the same.  No skip while compiling: a traced graph cannot depend on the values.
     """
     if attention_mask is not None:
         device = attention_mask.device
-    mask = _materialize(batch_size, q_length, kv_length, q_offset, kv_offset, mask_function, attention_mask, device)
-    if allow_is_causal_skip and not torch.compiler.is_compiling() and _is_causal_equivalent(mask):
-        return None
+    mask = _materialize(
+        batch_size, q_length, kv_length, q_offset, kv_offset, mask_function, attention_mask, device, use_vmap
+    )
+    if not torch.compiler.is_compiling():
+        if allow_is_causal_skip and _is_causal_equivalent(mask):
+            return None
+        if allow_is_bidirectional_skip and bool(mask.all()):
+            return None
     return mask
 
 
@@ -199,10 +223,16 @@ def eager_mask(
     mask_function: MaskFunction = causal_mask_function,
     attention_mask: torch.Tensor | None = None,
     dtype: torch.dtype = torch.float32,
+    allow_is_bidirectional_skip: bool = False,
+    use_vmap: bool = False,
     device: torch.device | str = "cpu",
     **kwargs,
-) -> torch.Tensor:
-    """Float mask ``[batch_size, 1, q_length, kv_length]``: 0 where attended, ``finfo(dtype).min`` elsewhere."""
+) -> torch.Tensor | None:
+    """Float mask ``[batch_size, 1, q_length, kv_length]``: 0 where attended, ``finfo(dtype).min`` elsewhere.
+
+    Never skips a causal mask (``allow_is_causal_skip`` is ignored); ``allow_is_bidirectional_skip`` and
+    ``use_vmap`` mean what they mean for :func:`sdpa_mask` (None when every query attends every key).
+    """
     kwargs.pop("allow_is_causal_skip", None)
     mask = sdpa_mask(
         batch_size,
@@ -213,8 +243,12 @@ def eager_mask(
         mask_function=mask_function,
         attention_mask=attention_mask,
         allow_is_causal_skip=False,
+        allow_is_bidirectional_skip=allow_is_bidirectional_skip,
+        use_vmap=use_vmap,
         device=device,
     )
+    if mask is None:
+        return None
     zero = torch.zeros((), dtype=dtype, device=mask.device)
     return torch.where(mask, zero, torch.finfo(dtype).min)
 

@@ -14,6 +14,22 @@ parameters), ``max_position_embeddings``, and ``head_dim`` or ``hidden_size`` /
 for ``dynamic`` it grows the frequencies when a longer sequence arrives and
 resets them when a short one follows; for ``longrope`` it switches between the
 short and long factors; other types are left alone.
+
+Optional keys of ``rope_parameters`` take their documented defaults when they
+are absent (the config is read, never changed): ``partial_rotary_factor`` 1.0;
+``original_max_position_embeddings`` (yarn, longrope, llama3) the config's
+``max_position_embeddings``; yarn's ``beta_fast`` 32, ``beta_slow`` 1,
+``truncate`` True, ``attention_factor`` from ``factor`` (and ``mscale`` /
+``mscale_all_dim`` when both are given); longrope's ``factor`` the ratio of the
+maximum to the original length and its ``attention_factor`` from that factor;
+proportional's ``factor`` 1.0.
+
+``proportional`` (partial RoPE for models whose rotated and unrotated features
+share one head): the first ``floor(partial_rotary_factor * head_dim / 2)``
+frequencies are ``1 / theta ** (2i / head_dim)`` -- exponents over the whole
+head, not over the rotated part -- divided by ``factor``; the remaining ones,
+up to ``head_dim // 2``, are 0 (those features are not rotated).  Its
+``head_dim_key`` names the config attribute the head dim is read from.
 """
 
 from __future__ import annotations
@@ -33,9 +49,18 @@ def _params(config: Any, layer_type: str | None) -> dict[str, Any]:
     return config.rope_parameters if layer_type is None else config.rope_parameters[layer_type]
 
 
+def _head_dim(config: Any, key: str = "head_dim") -> int:
+    """The config's head dim (attribute ``key``), or ``hidden_size // num_attention_heads`` without one."""
+    return getattr(config, key, None) or config.hidden_size // config.num_attention_heads
+
+
 def _rotary_dim(config: Any, params: dict[str, Any]) -> int:
-    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    return int(head_dim * params.get("partial_rotary_factor", 1.0))
+    return int(_head_dim(config) * params.get("partial_rotary_factor", 1.0))
+
+
+def _original(config: Any, params: dict[str, Any]) -> int:
+    """The pretraining length: ``original_max_position_embeddings``, by default ``max_position_embeddings``."""
+    return params.get("original_max_position_embeddings") or config.max_position_embeddings
 
 
 def _exponents(dim: int, device) -> torch.Tensor:
@@ -90,7 +115,7 @@ def _yarn(
     params = _params(config, layer_type)
     base = params["rope_theta"]
     dim = _rotary_dim(config, params)
-    original = params.get("original_max_position_embeddings") or config.max_position_embeddings
+    original = _original(config, params)
     factor = params.get("factor") or config.max_position_embeddings / original
     attention_factor = params.get("attention_factor")
     if attention_factor is None:
@@ -129,7 +154,7 @@ def _longrope(
     params = _params(config, layer_type)
     base = params["rope_theta"]
     dim = _rotary_dim(config, params)
-    original = params["original_max_position_embeddings"]
+    original = _original(config, params)
     factor = params.get("factor") or config.max_position_embeddings / original
     attention_factor = params.get("attention_factor")
     if attention_factor is None:
@@ -146,7 +171,7 @@ def _llama3(
     params = _params(config, layer_type)
     inv_freq, _ = _default(config, device, layer_type=layer_type)
     factor, low_ff, high_ff = params["factor"], params["low_freq_factor"], params["high_freq_factor"]
-    original = params["original_max_position_embeddings"]
+    original = _original(config, params)
     low_wavelen, high_wavelen = original / low_ff, original / high_ff
     wavelen = 2 * math.pi / inv_freq
     scaled = torch.where(wavelen > low_wavelen, inv_freq / factor, inv_freq)
@@ -156,6 +181,24 @@ def _llama3(
     return torch.where(medium, blended, scaled), 1.0
 
 
+def _proportional(
+    config: Any,
+    device=None,
+    seq_len: int | None = None,
+    layer_type: str | None = None,
+    head_dim_key: str = "head_dim",
+) -> tuple[torch.Tensor, float]:
+    """Proportional RoPE: ``head_dim // 2`` frequencies, the first ``floor(partial_rotary_factor * head_dim /
+    2)`` of them ``1 / theta ** (2i / head_dim) / factor``, the others 0."""
+    params = _params(config, layer_type)
+    head_dim = _head_dim(config, head_dim_key)
+    rotated = math.floor(params.get("partial_rotary_factor", 1.0) * head_dim / 2)
+    exponents = torch.arange(0, 2 * rotated, 2, dtype=torch.int64, device=device).to(torch.float32) / head_dim
+    inv_freq = torch.zeros(max(head_dim // 2, rotated), dtype=torch.float32, device=device)
+    inv_freq[:rotated] = 1.0 / params["rope_theta"] ** exponents
+    return inv_freq / params.get("factor", 1.0), 1.0
+
+
 ROPE_INIT_FUNCTIONS: dict[str, Callable[..., tuple[torch.Tensor, float]]] = {
     "default": _default,
     "linear": _linear,
@@ -163,6 +206,7 @@ ROPE_INIT_FUNCTIONS: dict[str, Callable[..., tuple[torch.Tensor, float]]] = {
     "yarn": _yarn,
     "longrope": _longrope,
     "llama3": _llama3,
+    "proportional": _proportional,
 }
 
 
@@ -182,7 +226,7 @@ def _dynamic_update(module: Any, position_ids: torch.Tensor, device) -> None:
 
 
 def _longrope_update(module: Any, position_ids: torch.Tensor, device) -> None:
-    original = module.config.rope_parameters["original_max_position_embeddings"]
+    original = _original(module.config, module.config.rope_parameters)
     if _seq_len(position_ids) > original:
         long_inv_freq = getattr(module, "long_inv_freq", None)
         if long_inv_freq is None:

@@ -11,23 +11,14 @@ is skipped at collection).  Then both directions are checked:
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import re
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-import tests.broken
 from layer_conformance.plugin.records import record_of
-
-CONFORMANCE = Path(__file__).resolve().parent.parent / "conformance"
-#: A correct implementation exposing the contract names only (no hooks): it must pass everything.
-NAMES_ONLY = "tests.impls.names_only"
-#: The attention backends of the run: the default ones, and the key the broken kernels register
-#: (tests/broken/_kernel.py).
-BACKENDS = ("eager", "sdpa", "kernel")
-BROKEN = sorted(m.name for m in pkgutil.iter_modules(tests.broken.__path__) if not m.name.startswith("_"))
+from tests.inner import BROKEN, CONFORMANCE, NAMES_ONLY
 
 
 def _function_key(nodeid: str) -> str:
@@ -37,46 +28,12 @@ def _function_key(nodeid: str) -> str:
     return f"{Path(path).name}::{function}"
 
 
-class _Reports:
-    """A plugin object collecting the inner session's test reports."""
-
-    def __init__(self) -> None:
-        self.reports: list[pytest.TestReport] = []
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.reports.append(report)
-
-
-def run_suite(*args: str) -> list[pytest.TestReport]:
-    """Run the conformance suite in-process with extra arguments; return its test reports.
-
-    The repository root goes on the ``pythonpath`` of every xdist worker so that they can import
-    ``tests.broken``."""
-    collector = _Reports()
-    root = str(CONFORMANCE.parent)
-    pytest.main(
-        [str(CONFORMANCE), "-p", "no:cacheprovider", "-p", "no:benchmark", "-q", "--no-header"]
-        + ["-o", f"pythonpath={root}", *args],
-        plugins=[collector],
-    )
-    return collector.reports
-
-
 @pytest.fixture(scope="module")
-def outcomes() -> dict[str, dict[str, set[str]]]:
+def outcomes(suite_run) -> dict[str, dict[str, set[str]]]:
     """impl name -> property key -> outcomes of its runs ('passed', 'failed', 'missing', ...), read from
     the records the reports carry."""
-    reports = run_suite(
-        "--hypothesis-profile=selftest",
-        "--deselect-missing",
-        "-n",
-        "2",
-        *[f"--attention-backend={key}" for key in BACKENDS],
-        f"--impl={NAMES_ONLY}",
-        *[f"--impl=tests.broken.{name}" for name in BROKEN],
-    )
     result: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for report in reports:
+    for report in suite_run.reports:
         record = record_of(report)
         if record is None or record["outcome"] is None:  # not a property's deciding report
             continue

@@ -95,15 +95,18 @@ def _rope_config_4(transformers: Any, canonical: Any) -> Any:
     """4.57: ``rope_theta`` and ``partial_rotary_factor`` on the config, the rest in ``rope_scaling``;
     longrope also reads ``original_max_position_embeddings`` from the config itself.  None (not
     expressible) for RoPE parameters per layer type and for a YaRN factor left to the ratio of the
-    lengths (``factor: None``), both 5.x features: 4.57's validation requires a YaRN factor."""
+    lengths (``factor: None``), both 5.x features: 4.57's validation requires a YaRN factor; None too for
+    llama3 without ``original_max_position_embeddings``, which 4.57 requires (5.x defaults it)."""
     if canonical.layer_type or (canonical.rope_type == "yarn" and canonical.param("factor") is None):
+        return None
+    if canonical.rope_type == "llama3" and canonical.param("original_max_position_embeddings") is None:
         return None
     config = _model_config(transformers.PretrainedConfig, canonical)
     params = dict(canonical.rope_parameters)
     config.rope_theta = params.pop("rope_theta")
     config.partial_rotary_factor = params.pop("partial_rotary_factor", 1.0)
     config.rope_scaling = params
-    if params["rope_type"] == "longrope":
+    if params["rope_type"] == "longrope" and "original_max_position_embeddings" in params:
         config.original_max_position_embeddings = params["original_max_position_embeddings"]
     return config
 
@@ -128,6 +131,8 @@ def namespace(transformers: Any) -> types.SimpleNamespace:
         for name in ("sdpa_mask", "eager_mask"):
             if name in found:
                 found[name] = _wrap_mask_builder_4(found[name])
+        # the surface check: 4.57's cache_position is exercised through the canonical q_length (and q_offset)
+        found["SURFACE_ALIASES"] = {f"{n}(cache_position)": f"{n}(q_length)" for n in ("sdpa_mask", "eager_mask")}
     found["canonical_mask_builder"] = _canonical_mask_builder
     if major == "5" and "ROPE_INIT_FUNCTIONS" in found and "default" not in found["ROPE_INIT_FUNCTIONS"]:
         # GPT-NeoX's default honours partial_rotary_factor (Llama's does not)

@@ -17,6 +17,8 @@ profiles       the Hypothesis profiles of the suite's properties
 guard          the per-example guard: state restored, time limit, failing example kept
 records        one structured record per test report, sent with it
 results        the outcomes, built from records (and xdist crashes); summary
+surface        the surface check: parameters and registry keys no property
+               exercises
 report         report.json and report.md
 gate           ``--baseline``: regressions against a saved report
 repro          replayable examples and the repro scripts

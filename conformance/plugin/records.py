@@ -20,6 +20,9 @@ sends to the controller with the report.  A record is a JSON object:
 ``observed``
     ``[behaviour, outcome]`` pairs the property observed
     (:mod:`layer_conformance.support.observations`);
+``exercised``
+    surface items the property reported running (entries chosen at run time,
+    :mod:`layer_conformance.support.surface`);
 ``example``
     the failing example as plain data (:mod:`layer_conformance.plugin.repro`).
 
@@ -117,6 +120,7 @@ class Recorder:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         from ..support import observations
+        from ..support import surface as run_surface
         from . import guard
 
         report: pytest.TestReport = yield
@@ -127,6 +131,7 @@ class Recorder:
             guard.pop_failure()
             guard.pop_examples()
             observations.drain()
+            run_surface.drain()
         outcome, reason, message = decide(plan, report, call)
         apis = plan.missing if outcome == "missing" and plan.missing else plan.apis
         record: dict[str, Any] = {
@@ -143,6 +148,9 @@ class Recorder:
             seen = observations.drain()
             if seen:
                 record["observed"] = [[what, result] for impl, what, result in seen if impl == plan.impl]
+            ran = [item for impl, item in run_surface.drain() if impl == plan.impl]
+            if ran:
+                record["exercised"] = ran
             failure = guard.pop_failure()
             if outcome == "failed" and failure is not None and isinstance(item, pytest.Function):
                 record["example"] = self._example(item, plan, failure, message)

@@ -70,6 +70,7 @@ def build_report(
     observed: dict[str, Any],
     baseline: dict[str, Any] | None = None,
     attention_backends: dict[str, list[str]] | None = None,
+    surface: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report as plain data.
 
@@ -79,7 +80,10 @@ def build_report(
     backend keys, and the ones ``all`` left out with the reason); ``results`` (one per test: nodeid,
     key, impl, apis, outcome, reason, message, example, repro, duration); ``matrix`` (impl -> API ->
     key -> outcome); ``summary`` (impl -> outcome -> count); ``observed`` (impl -> behaviour ->
-    outcomes); ``baseline`` (regressions, known_regressions, improvements; when compared).
+    outcomes); ``surface`` (impl -> ``items``: every parameter and registry key, ``covered``: how many
+    the properties exercise, ``uncovered``: the items none exercises, ``exempt``: item -> why none can;
+    see :mod:`layer_conformance.surface`); ``baseline`` (regressions, known_regressions, improvements;
+    when compared).
     """
     summary = {impl: dict(Counter(r.outcome for r in results if r.impl == impl)) for impl in {r.impl for r in results}}
     report = {
@@ -95,6 +99,7 @@ def build_report(
         "matrix": matrix(results),
         "summary": summary,
         "observed": observed,
+        "surface": surface or {},
     }
     if baseline is not None:
         report["baseline"] = baseline
@@ -141,6 +146,10 @@ def _markdown(report: dict[str, Any]) -> str:
             repro = f" — repro: `python {r['repro']}`" if r.get("repro") else ""
             detail = r["message"] or r["reason"]
             lines.append(f"- **{r['outcome']}** `{r['impl']}` `{r['key']}`: {detail}{repro}")
+    if report.get("surface"):
+        from .surface import markdown_lines
+
+        lines += ["", *markdown_lines(report["surface"])]
     if report.get("observed"):
         lines += ["", "## Observed behaviours", ""]
         for impl, per in sorted(report["observed"].items()):

@@ -9,11 +9,14 @@ run, or the pytest-xdist controller.  It reads nothing but structured data:
 * ``pytest_handlecrashitem``, xdist's hook for a test whose worker died: the
   property becomes ``crashed``, with xdist's message, filed under what its
   setup report said (implementation, key, contract names);
-* the run's facts (implementations with origin, version and missing names;
-  versions; device; Hypothesis settings): from the running session, or from
-  each xdist worker's ``workeroutput`` when it finishes.
+* the run's facts (implementations with origin, version, missing names and
+  surface; versions; device; Hypothesis settings): from the running session, or
+  from each xdist worker's ``workeroutput`` when it finishes.
 
-At the end it applies the gate (``--baseline``), writes the report
+At the end it applies the surface check (:mod:`.surface`: the surface no
+property exercises, from the facts and the records' ``exercised`` items),
+
+then the gate (``--baseline``), writes the report
 (``--conformance-report``) and prints the summary.  A serial run killed by a
 crash writes nothing: ``-n 1`` or more keeps the run (and the report) alive.
 This module imports no torch.
@@ -29,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from . import options
+from . import options, surface
 from .gate import compare
 from .records import PROPERTY, record_of, strip_impl_id
 from .report import Result, build_report, compact_lines, write_report
@@ -56,6 +59,7 @@ class Results:
         self.results: dict[str, Result] = {}
         self.planned: dict[str, dict[str, Any]] = {}
         self.observed: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        self.exercised: dict[str, set[str]] = defaultdict(set)
         self.comparison: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ reading reports
@@ -70,6 +74,7 @@ class Results:
         self.planned.setdefault(nodeid, record)
         for what, outcome in record.get("observed", ()):
             self.observed[record["impl"]][what].add(outcome)
+        self.exercised[record["impl"]].update(record.get("exercised", ()))
         existing = self.results.get(nodeid)
         if record.get("when") == "call" and existing is not None:
             existing.duration = duration
@@ -129,6 +134,10 @@ class Results:
             return self._local_facts()
         return self._worker_facts or self._fallback_facts()
 
+    def surface(self) -> dict[str, dict[str, Any]]:
+        """The surface check of every implementation whose surface the facts carry."""
+        return surface.summarize(self.facts()["implementations"], self.exercised)
+
     def observed_lists(self) -> dict[str, dict[str, list[str]]]:
         return {impl: {what: sorted(o) for what, o in per.items()} for impl, per in sorted(self.observed.items())}
 
@@ -155,6 +164,7 @@ class Results:
                 attention_backends=facts.get("attention_backends"),
                 observed=self.observed_lists(),
                 baseline=self.comparison,
+                surface=self.surface(),
             )
             write_report(report, Path(directory), results)
         stale = [r for r in results if r.outcome == "stale"]
@@ -184,6 +194,11 @@ class Results:
         if stale:
             terminalreporter.section("layer-conformance: stale expected failures (they pass: remove them)")
             for line in stale:
+                terminalreporter.line(line)
+        checked = self.surface()
+        if checked:
+            terminalreporter.section("layer-conformance: surface (parameters and registry keys no property exercises)")
+            for line in surface.terminal_lines(checked):
                 terminalreporter.line(line)
         seen = self.observed_lists()
         if seen:

@@ -183,6 +183,7 @@ class _Runner:
                 raise pytest.UsageError(f"--impl {spec}: selected twice")
             impls.append(impl)
         self.impls = impls
+        self._surfaces: dict[str, dict[str, Any]] = {}
         xfails = _xfails(config, [i.name for i in impls])
         baseline = _baseline(config)
         requested = [k.strip() for v in config.getoption("attention_backend") or [] for k in v.split(",") if k.strip()]
@@ -200,6 +201,14 @@ class _Runner:
             )
         pm.register(self, "layer_conformance.runner")
 
+    def surface(self, impl: Any) -> dict[str, Any]:
+        """The implementation's surface (:mod:`.surface`), listed once per run."""
+        from .surface import facts_of
+
+        if impl.name not in self._surfaces:
+            self._surfaces[impl.name] = facts_of(impl)
+        return self._surfaces[impl.name]
+
     def facts(self) -> dict[str, Any]:
         import hypothesis
         import torch
@@ -209,7 +218,14 @@ class _Runner:
         tf = sys.modules.get("transformers")
         return {
             "implementations": [
-                {"name": i.name, "origin": i.origin, "version": i.version, "missing": i.missing(), **i.details}
+                {
+                    "name": i.name,
+                    "origin": i.origin,
+                    "version": i.version,
+                    "missing": i.missing(),
+                    **i.details,
+                    "surface": self.surface(i),
+                }
                 for i in self.impls
             ],
             "versions": {

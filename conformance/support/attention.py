@@ -37,6 +37,7 @@ from layer_conformance.contract import Backend
 from layer_conformance.strategies.attention import AttentionCase, attention_module
 
 from . import runtime
+from .surface import exercised
 
 __all__ = [
     "NotExpressible",
@@ -44,6 +45,7 @@ __all__ = [
     "attended",
     "backend_module",
     "backend_of",
+    "builder_of",
     "builder_kwargs",
     "call",
     "definition",
@@ -82,6 +84,17 @@ def backend_of(impl: Any, backend: BackendParam | str) -> Resolved:
     resolved = resolve(impl, key, runtime.device().type)
     if not isinstance(resolved, Resolved):
         pytest.skip(resolved.reason)
+    if resolved.caps.name is None:  # a registry entry chosen at run time: report it for the surface check
+        exercised(impl, f"AttentionInterface[{key!r}]")
+    return resolved
+
+
+def builder_of(impl: Any, backend: BackendParam | str) -> Resolved:
+    """:func:`backend_of` for a property that also uses the backend's mask builder (reported for the
+    surface check when it comes from the implementation's AttentionMaskInterface)."""
+    resolved = backend_of(impl, backend)
+    if resolved.caps.builder_name is None:
+        exercised(impl, f"AttentionMaskInterface[{resolved.caps.builder!r}]")
     return resolved
 
 

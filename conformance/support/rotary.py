@@ -8,6 +8,7 @@ implementation's ``ROPE_INIT_FUNCTIONS`` and ``dynamic_rope_update``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -47,11 +48,30 @@ class RopeConfig:
         return int(self.head_dim * self.partial_rotary_factor)
 
     @property
+    def frequencies(self) -> int:
+        """How many inverse frequencies the init function returns: ``rotary_dim // 2``, or ``head_dim // 2`` for
+        ``proportional`` (whose unrotated features get frequency 0)."""
+        return self.head_dim // 2 if self.rope_type == "proportional" else self.rotary_dim // 2
+
+    @property
     def hidden_size(self) -> int:
         return self.head_dim * self.num_attention_heads
 
     def param(self, name: str, default: Any = None) -> Any:
         return dict(self.params).get(name, default)
+
+    def with_params(self, **values: Any) -> RopeConfig:
+        """The same config with these parameters set (``partial_rotary_factor`` too, written out even at 1.0)."""
+        params = {**dict(self.params), **values}
+        partial = values.get("partial_rotary_factor", self.partial_rotary_factor)
+        return dataclasses.replace(self, partial_rotary_factor=partial, params=tuple(sorted(params.items())))
+
+    def without(self, *names: str) -> RopeConfig:
+        """The same config with these parameters absent from ``rope_parameters`` (``partial_rotary_factor``
+        only when it is 1.0, its default)."""
+        if "partial_rotary_factor" in names and self.partial_rotary_factor != 1.0:
+            raise ValueError("partial_rotary_factor can be left out only at its default, 1.0")
+        return dataclasses.replace(self, params=tuple((k, v) for k, v in self.params if k not in names))
 
     @property
     def flat_parameters(self) -> dict[str, Any]:
