@@ -327,7 +327,7 @@ def _run_suite(
 def _load(run: Run, report: Path, rc: int | None = None) -> Run:
     try:
         run.report = load_report(report)
-        run.report_path = str(report)
+        run.report_path = f"{report.parent.name}/{report.name}"  # relative to OUT: sweep.json is published
     except BaselineError as exc:
         run.error = f"no report (pytest exit {rc}; see {report.parent / 'pytest.log'})" if rc is not None else str(exc)
     return run
@@ -558,10 +558,10 @@ def sweep(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
     if args.update_xfails:
         _update_xfails(args.update_xfails, checks, write)
 
-    data = history.summary(runs, checks, command=["layer-conformance", "sweep", *argv])
-    regenerate = "layer-conformance sweep " + " ".join(
-        [*(["--impl " + i for i in args.impl]), *args.releases, *(["--", *pytest_args] if pytest_args else [])]
-    )
+    # the command as anyone would rerun it: no paths of this machine (environments, output, suite)
+    rerun = [*(f"--impl={i}" for i in args.impl), *args.releases, *(["--", *pytest_args] if pytest_args else [])]
+    regenerate = " ".join(["layer-conformance", "sweep", *rerun])
+    data = history.summary(runs, checks, command=["layer-conformance", "sweep", *rerun])
     text = history.markdown(data, _surface_section(done), regenerate=regenerate.strip())
     runner.out.mkdir(parents=True, exist_ok=True)
     (runner.out / "sweep.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
