@@ -6,6 +6,7 @@ call forms of some release (``cache_position`` mask builders, chunked mask funct
 
 from __future__ import annotations
 
+import importlib
 import sys
 import textwrap
 from types import SimpleNamespace
@@ -48,7 +49,7 @@ NEW_MASKS = """
 
 def make_transformers(root, version: str, masks: str | None, *, standardizes: bool) -> None:
     package = root / "transformers"
-    package.mkdir()
+    package.mkdir(exist_ok=True)
     mixin = "    def standardize_rope_params(self):\n        pass\n" if standardizes else "    pass\n"
     config = f"class PretrainedConfig:\n{mixin}\n" + ("PreTrainedConfig = PretrainedConfig\n" if standardizes else "")
     (package / "__init__.py").write_text(f"__version__ = {version!r}\n__file__ = 'fake'\n{config}")
@@ -65,6 +66,7 @@ def fake(tmp_path, monkeypatch):
 
     def load(version: str, masks: str | None, *, standardizes: bool = False):
         make_transformers(tmp_path, version, masks, standardizes=standardizes)
+        importlib.invalidate_caches()
         try:
             return adapter.load()
         finally:
@@ -150,3 +152,26 @@ def test_registry_builders_get_the_same_translation():
 
     assert adapter._canonical_mask_builder(old)(1, 2, 3, q_offset=1) == [1, 2]
     assert adapter._canonical_mask_builder(new) is new
+
+
+def test_the_tested_range_is_the_published_sweep():
+    """The range the adapter states as tested is the one the published sweep covers: the latest patch of every
+    minor release from 4.53 (the first with masking_utils) to 5.24, and nothing outside the range."""
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    from layer_conformance.sweep import PUBLISHED
+
+    tested = SpecifierSet(adapter.TESTED)
+    assert all(Version(v) in tested for v in PUBLISHED)
+    minors = [Version(v).release[:2] for v in PUBLISHED]
+    assert minors == sorted(set(minors))  # one release per minor, in order
+    assert minors[0] == (4, 53) and minors[-1] == (5, 24)
+    assert set(minors) >= {(4, m) for m in range(53, 58)} | {(5, m) for m in range(25)}
+    assert Version("4.52.4") not in tested and Version("5.25.0") not in tested
+
+
+def test_a_release_outside_the_tested_range_runs_with_a_note(fake):
+    impl = fake("9.0.0", NEW_MASKS, standardizes=True)
+    assert "outside the tested range" in impl.details["note"]
+    assert "note" not in fake("5.4.0", NEW_MASKS, standardizes=True).details
