@@ -23,6 +23,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from layer_conformance.matrix import column_name, surface_lines
+
 ORDER = ("passed", "failed", "error", "xfailed", "stale", "missing", "skipped")
 
 
@@ -36,47 +38,8 @@ def load(path: Path) -> dict:
     return data
 
 
-def column_name(report: dict) -> str:
-    impls = report["implementations"]
-    return ", ".join(f"{i['name']} {i.get('version') or ''}".strip() for i in impls)
-
-
 def cell(outcomes: Counter) -> str:
     return ", ".join(f"{outcomes[o]} {o}" for o in ORDER if outcomes.get(o)) or "-"
-
-
-def surface_lines(names: list[str], reports: list[dict]) -> list[str]:
-    """The surface section: counts and uncovered items per column, then what each column adds to the one before."""
-    surfaces = []
-    for report in reports:
-        merged: dict = {"items": set(), "covered": 0, "exempt": {}, "uncovered": []}
-        for s in report.get("surface", {}).values():
-            merged["items"] |= set(s["items"])
-            merged["covered"] += s["covered"]
-            merged["exempt"].update(s["exempt"])
-            merged["uncovered"] += s["uncovered"]
-        surfaces.append(merged if merged["items"] else None)
-    if not any(surfaces):
-        return []
-    lines = [
-        "",
-        "## Surface",
-        "",
-        "Every parameter of every contract function and every registry key, against what the properties exercise.",
-        "",
-        "| | items | exercised | exempt | uncovered | new since the column before |",
-        "|---|---|---|---|---|---|",
-    ]
-    previous = None
-    for name, s in zip(names, surfaces, strict=True):
-        if s is None:
-            lines.append(f"| {name} | - | - | - | - | - |")
-            continue
-        uncovered = ", ".join(f"`{i}`" for i in s["uncovered"]) or "none"
-        grown = "-" if previous is None else ", ".join(f"`{i}`" for i in sorted(s["items"] - previous)) or "none"
-        lines.append(f"| {name} | {len(s['items'])} | {s['covered']} | {len(s['exempt'])} | {uncovered} | {grown} |")
-        previous = s["items"]
-    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

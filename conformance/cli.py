@@ -3,17 +3,25 @@
 ``layer-conformance [pytest options]`` is ``pytest --pyargs layer_conformance
 [pytest options]``, so ``layer-conformance --impl mypackage.layers -n 2`` works
 without a checkout of this repository.
+
+``layer-conformance sweep [releases] [options] [-- pytest options]`` runs the
+suite against a list of transformers releases, each in its own environment,
+and says in which release each property changed (:mod:`layer_conformance.sweep`).
 """
 
 from __future__ import annotations
 
 import sys
 
-import pytest
-
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["sweep"]:
+        from .sweep import main as sweep
+
+        return sweep(args[1:])
+    import pytest
+
     return int(pytest.main(["--pyargs", "layer_conformance", *args]))
 
 

@@ -3,12 +3,14 @@
 An *implementation* is any importable object (usually a module) exposing some of
 the names below as attributes.  Each name has one record (:class:`Api`) saying
 what the documentation promises, which group of properties covers it, the call
-form the properties use (the *canonical* form), and where transformers keeps it
-in each supported major version.  The records drive the missing-name logic, the
+form the properties use (the *canonical* form), and the module where transformers
+keeps it (by major version; the adapter looks each name up there and reports it
+missing where a release does not have it).  The records drive the missing-name logic, the
 transformers adapter and the reports, so nothing here is repeated per test.
 
-Canonical call forms follow transformers 5.x where the two major versions
-differ; the transformers adapter translates for 4.57.x (see
+Canonical call forms follow the latest transformers releases where releases
+differ; the transformers adapter translates for the others, choosing each
+translation from the installed function's signature (see
 ``layer_conformance.adapters.transformers``).
 """
 
@@ -239,8 +241,8 @@ API: dict[str, Api] = {
 
             Canonical call: ``sdpa_mask(batch_size, q_length, kv_length, q_offset=0, kv_offset=0,
             mask_function=causal_mask_function, attention_mask=None, local_size=None,
-            allow_is_causal_skip=True)``.  4.57.x takes ``cache_position`` instead of ``q_length`` and
-            ``q_offset``; its adapter translates.
+            allow_is_causal_skip=True)``.  transformers 4.53 to 5.3 take ``cache_position`` instead of
+            ``q_length`` and ``q_offset``; the adapter translates.
             """,
             {"4": _MASK, "5": _MASK},
         ),
@@ -313,6 +315,13 @@ HOOKS: dict[str, str] = {
         "key. A registered function may instead carry them itself as a dict attribute `layer_conformance_backend`. "
         "Default: BACKENDS for the known keys; an undeclared key gets Backend's defaults (the mask builder "
         "registered under the same key, else eager's; dropout, softcap and sinks rejected)."
+    ),
+    "DROPPED_ARGUMENTS": (
+        "Mapping of contract names to the arguments of their canonical call form the implementation accepts but "
+        "has no counterpart for, and drops (transformers 4.53 to 4.55: chunked_overlay and "
+        "chunked_causal_mask_function take no left_padding). The properties of that name still pass them, so the "
+        "missing behaviour shows as the failure it is; properties judging other names that build on it pass values "
+        "for which the argument makes no difference (no left padding). Default: none."
     ),
     "canonical_mask_builder": (
         "Callable turning a mask builder found in the implementation's AttentionMaskInterface into the canonical "

@@ -60,6 +60,7 @@ from layer_conformance.support.checks import (
     requires,
 )
 from layer_conformance.support.masks import CAUSAL_FAMILY, PHASES, draw_case, expected_mask, mask_functions
+from layer_conformance.support.missing import missing
 from layer_conformance.support.tolerances import measured
 
 
@@ -518,7 +519,7 @@ def test_sdpa_position_bias_is_added_to_the_scores(impl, case, dtype, bias_batch
     masks and grouped queries; masked keys stay masked."""
     fn = impl.sdpa_attention_forward
     if "position_bias" not in inspect.signature(fn).parameters:
-        pytest.skip(f"missing: sdpa_attention_forward(position_bias) in {impl.name}")
+        missing("sdpa_attention_forward(position_bias)", impl)
     device = runtime.device()
     q, k, v = case.qkv(dtype, device)
     shape = (case.batch if bias_batch else 1, case.heads if bias_heads else 1, case.q_len, case.kv_len)

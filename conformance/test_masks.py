@@ -41,13 +41,14 @@ from layer_conformance.support.checks import (
 from layer_conformance.support.masks import (
     CAUSAL_FAMILY,
     PHASES,
-    available,
     builder_spec,
     draw_case,
     expected_mask,
     mask_functions,
     sdpa_is_causal_mask,
+    specs,
 )
+from layer_conformance.support.missing import missing
 
 KINDS = [pytest.param(kind, marks=requires(name), id=kind) for kind, name in MASK_KINDS.items()]
 
@@ -118,8 +119,7 @@ def test_point_evaluation_agrees_with_broadcast_evaluation(impl, kind, data, bat
 
 
 def _specs(data, impl, batch, kv_end, max_size=4):
-    kinds = available(impl)
-    return data.draw(st.lists(mask_specs(batch=batch, kv_end=kv_end, kinds=kinds), max_size=max_size), label="specs")
+    return data.draw(st.lists(specs(impl, batch=batch, kv_end=kv_end), max_size=max_size), label="specs")
 
 
 @requires("and_masks", "or_masks", "causal_mask_function")
@@ -159,7 +159,7 @@ def test_mask_algebra_laws(impl, data, batch, q_len, kv_len, q_offset):
     f, g, h = (
         s.build(impl, runtime.device())
         for s in data.draw(
-            st.lists(mask_specs(batch=batch, kv_end=kv_len, kinds=available(impl)), min_size=3, max_size=3),
+            st.lists(specs(impl, batch=batch, kv_end=kv_len), min_size=3, max_size=3),
             label="f, g, h",
         )
     )
@@ -432,7 +432,7 @@ def builder_with(impl, name: str, *options: str):
     parameters = inspect.signature(fn).parameters
     for option in options:
         if option not in parameters:
-            pytest.skip(f"missing: {name}({option}) in {impl.name}")
+            missing(f"{name}({option})", impl)
     return fn
 
 

@@ -33,6 +33,7 @@ from layer_conformance.strategies.rope import (
 )
 from layer_conformance.support import runtime
 from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, requires
+from layer_conformance.support.missing import missing
 from layer_conformance.support.rotary import LAYER_TYPES, RopeConfig, impl_rope_config, rotary_module
 from layer_conformance.support.tolerances import float32_angle_error, tolerance
 
@@ -143,7 +144,7 @@ def available(impl, types=ROPE_TYPES) -> tuple[str, ...]:
     """The RoPE types of ``types`` the implementation has (4.57 has no proportional); a skip when none."""
     found = tuple(t for t in types if t in impl.ROPE_INIT_FUNCTIONS)
     if not found:
-        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{types[0]!r}] in {impl.name}")
+        missing(f"ROPE_INIT_FUNCTIONS[{types[0]!r}]", impl)
     return found
 
 
@@ -253,7 +254,7 @@ def test_init_function_matches_float64_formula(impl, rope_type, data, pinned):
     ``1 / theta ** (2i / head_dim) / factor`` for the first ``floor(partial_rotary_factor * head_dim /
     2)`` pairs and 0 for the others."""
     if rope_type not in impl.ROPE_INIT_FUNCTIONS:
-        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{rope_type!r}] in {impl.name}")
+        missing(f"ROPE_INIT_FUNCTIONS[{rope_type!r}]", impl)
     if data is None:  # an explicit example: a pinned regime of this type, if any
         if pinned >= len(PINNED_FORMULA.get(rope_type, [])):
             return
@@ -288,7 +289,7 @@ def test_init_function_matches_float64_formula(impl, rope_type, data, pinned):
 def test_init_function_matches_reference(impl, rope_type, data):
     """Differential: the inverse frequencies and attention scaling equal the reference's."""
     if rope_type not in impl.ROPE_INIT_FUNCTIONS:
-        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{rope_type!r}] in {impl.name}")
+        missing(f"ROPE_INIT_FUNCTIONS[{rope_type!r}]", impl)
     config = data.draw(rope_configs(types=(rope_type,)), label="config")
     seq_len = data.draw(seq_lens(config), label="seq_len")
     inv_freq, scaling = init(impl, config, seq_len)
@@ -319,10 +320,10 @@ def test_parameters_nested_by_layer_type_equal_flat(impl, rope_type, data, layer
     from that layer type's dict: the result equals the flat config's.  (Implementations whose init
     functions take no ``layer_type`` -- transformers 4.57 -- have no such form.)"""
     if rope_type not in impl.ROPE_INIT_FUNCTIONS:
-        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{rope_type!r}] in {impl.name}")
+        missing(f"ROPE_INIT_FUNCTIONS[{rope_type!r}]", impl)
     fn = impl.ROPE_INIT_FUNCTIONS[rope_type]
     if "layer_type" not in inspect.signature(fn).parameters:
-        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{rope_type!r}] takes no layer_type in {impl.name}")
+        missing(f"ROPE_INIT_FUNCTIONS[{rope_type!r}](layer_type)", impl)
     if data is None:
         if rope_type != "yarn":
             return
@@ -376,7 +377,7 @@ def test_absent_optional_keys_take_their_documented_defaults(impl, rope_type, da
     ``max_position_embeddings``; YaRN's ``beta_fast`` 32, ``beta_slow`` 1 and ``truncate`` True;
     proportional's ``factor`` 1.0."""
     if rope_type not in impl.ROPE_INIT_FUNCTIONS:
-        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS[{rope_type!r}] in {impl.name}")
+        missing(f"ROPE_INIT_FUNCTIONS[{rope_type!r}]", impl)
     if data is None:
         config, seq_len = PLAIN_CONFIGS[rope_type], None
         absent = tuple(leavable(impl, config))
@@ -409,10 +410,10 @@ def test_proportional_reads_the_head_dim_named_by_head_dim_key(impl, config, hea
     the same config with head dim ``d``; when the config has no such attribute, the head dim is
     ``hidden_size // num_attention_heads``."""
     if "proportional" not in impl.ROPE_INIT_FUNCTIONS:
-        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS['proportional'] in {impl.name}")
+        missing("ROPE_INIT_FUNCTIONS['proportional']", impl)
     fn = impl.ROPE_INIT_FUNCTIONS["proportional"]
     if "head_dim_key" not in inspect.signature(fn).parameters:
-        pytest.skip(f"missing: ROPE_INIT_FUNCTIONS['proportional'](head_dim_key) in {impl.name}")
+        missing("ROPE_INIT_FUNCTIONS['proportional'](head_dim_key)", impl)
     cfg = impl_rope_config(impl, config)
     cfg.global_head_dim = head_dim
     plain, _ = fn(cfg, runtime.device())

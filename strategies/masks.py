@@ -105,14 +105,23 @@ MASK_KINDS: dict[str, str] = {
 
 @st.composite
 def mask_specs(
-    draw: st.DrawFn, *, batch: int, kv_end: int, kinds: Sequence[str] = tuple(MASK_KINDS), max_param: int = 6
+    draw: st.DrawFn,
+    *,
+    batch: int,
+    kv_end: int,
+    kinds: Sequence[str] = tuple(MASK_KINDS),
+    max_param: int = 6,
+    left_padding: bool = True,
 ) -> MaskSpec:
-    """A mask function spec usable for ``batch`` rows and key positions below ``kv_end``."""
+    """A mask function spec usable for ``batch`` rows and key positions below ``kv_end``; chunked kinds draw a
+    left padding per row unless ``left_padding`` is False (then every row has none)."""
     kind = draw(st.sampled_from(list(kinds)), label="kind")
     if kind in ("sliding_window_overlay", "sliding_window_causal"):
         return MaskSpec(kind, window=draw(st.integers(1, max_param), label="window"))
     if kind in ("chunked_overlay", "chunked_causal"):
         chunk = draw(st.integers(1, max_param), label="chunk")
+        if not left_padding:
+            return MaskSpec(kind, chunk=chunk, left_padding=(0,) * batch)
         pads = draw(st.lists(st.integers(0, max_param), min_size=batch, max_size=batch), label="left_padding")
         return MaskSpec(kind, chunk=chunk, left_padding=tuple(pads))
     if kind == "padding":

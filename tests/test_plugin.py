@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata as md
+import json
 import textwrap
 
 import pytest
@@ -161,10 +162,128 @@ def test_xfails_file_marks_expected_failures_and_stale_ones_are_reported(suite, 
     result.stdout.fnmatch_lines(["*stale expected failures*", "test_more.py::test_fixed (myimpl)"])
 
 
+FAILING = """
+    try:
+        from builtins import ExceptionGroup
+    except ImportError:  # Python 3.10: Hypothesis' backport
+        from exceptiongroup import ExceptionGroup
+    from layer_conformance.support.checks import requires
+
+    @requires()
+    def test_values(impl):
+        raise AssertionError("mask values: Tensor-likes are not equal!")
+
+    @requires()
+    def test_call_form(impl):
+        raise TypeError("chunked_overlay() takes 1 positional argument but 2 were given")
+
+    @requires()
+    def test_group(impl):
+        raise ExceptionGroup("two", [AssertionError("mask values: a"), AssertionError("mask shape: b")])
+
+    @requires()
+    def test_outside(impl):
+        raise AssertionError("max_seq_len_cached: got 4, but should be 5")
+
+    @requires()
+    def test_any_type(impl):
+        raise RuntimeError("view size is not compatible")
+    """
+
+
+def test_an_expected_failure_matches_only_the_failure_it_describes(suite, monkeypatch, tmp_path):
+    """The failure field: the exception type and a regular expression searched in its message.  A test raising
+    the failure described is an expected failure; one raising another (a wrong call form's TypeError, one of
+    Hypothesis' several failures that is not the one described) fails, with a note naming the line; a failure
+    described by a line whose version range leaves the version out is reported as such."""
+    monkeypatch.delenv("CI", raising=False)
+    suite.makepyfile(test_failing=FAILING)
+    suite.makefile(
+        ".txt",
+        xf="""
+        test_failing.py::test_values[*] | wrong mask | r | * | AssertionError: mask values
+        test_failing.py::test_call_form[*] | wrong mask | r | * | AssertionError: mask values
+        test_failing.py::test_group[*] | wrong values | r | * | AssertionError: mask values
+        test_failing.py::test_outside[*] | dynamic rope | r | <9 | AssertionError: max_seq_len_cached
+        test_failing.py::test_any_type[*] | view | r | * | *: view size
+        """,
+    )
+    report = tmp_path / "report"
+    result = suite.runpytest_inprocess(
+        "--impl", "myimpl", "--xfails-file", "myimpl=xf.txt", "test_failing.py", f"--conformance-report={report}"
+    )
+    result.assert_outcomes(xfailed=2, failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*not the expected failure of xf.txt:2 (AssertionError: mask values): got TypeError: chunked_overlay()*",
+            "*not the expected failure of xf.txt:3 (AssertionError: mask values): got AssertionError: mask shape: b",
+        ]
+    )
+    results = {r["key"]: r for r in json.loads((report / "report.json").read_text())["results"]}
+    assert results["test_failing.py::test_values"]["outcome"] == "xfailed"
+    assert results["test_failing.py::test_values"]["xfail"] == "xf.txt:1"
+    assert results["test_failing.py::test_any_type"]["outcome"] == "xfailed"
+    call_form = results["test_failing.py::test_call_form"]
+    assert call_form["outcome"] == "failed" and call_form["xfail"] == "xf.txt:2"
+    assert call_form["reason"] == "not the expected failure of xf.txt:2 (AssertionError: mask values)"
+    assert call_form["message"].startswith("TypeError: chunked_overlay()")
+    assert results["test_failing.py::test_group"]["outcome"] == "failed"
+    outside = results["test_failing.py::test_outside"]
+    assert outside["outcome"] == "failed" and outside["xfail"] is None and outside["xfail_outside"] == "xf.txt:4"
+
+
+def test_failure_field_matches_types_by_class_and_bases():
+    from layer_conformance.plugin.xfails import failure_matches
+
+    try:
+        from builtins import ExceptionGroup
+    except ImportError:  # Python 3.10: Hypothesis' backport
+        from exceptiongroup import ExceptionGroup
+
+    class Special(AssertionError):
+        pass
+
+    assert failure_matches("AssertionError: mask", Special("mask values"))
+    assert failure_matches("AssertionError", Special("anything"))
+    assert not failure_matches("AssertionError: mask", TypeError("mask"))
+    assert failure_matches("TypeError, AssertionError: ^mask", TypeError("mask"))
+    assert not failure_matches("TypeError: ^mask", TypeError("a mask"))
+    assert failure_matches("*: mask", KeyError("mask"))
+    group = ExceptionGroup("g", [AssertionError("mask a"), ExceptionGroup("h", [AssertionError("mask b")])])
+    assert failure_matches("AssertionError: mask", group)
+    assert not failure_matches("AssertionError: mask a", group)
+
+
+def test_runtime_missing_part_is_reported_missing_and_fails_when_strict(suite, tmp_path):
+    suite.makepyfile(
+        test_parts="""
+        from layer_conformance.support.checks import requires
+        from layer_conformance.support.missing import missing
+
+        @requires("Conv1D")
+        def test_option(impl):
+            missing("Conv1D(some_option)", impl)
+        """
+    )
+    report = tmp_path / "report"
+    result = suite.runpytest_inprocess("--impl", "myimpl", "test_parts.py", "-rs", f"--conformance-report={report}")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*missing: Conv1D(some_option) in myimpl*"])
+    (entry,) = json.loads((report / "report.json").read_text())["results"]
+    assert entry["outcome"] == "missing" and entry["reason"] == "missing: Conv1D(some_option) in myimpl"
+    assert entry["apis"] == ["Conv1D"]
+    strict = suite.runpytest_inprocess("--impl", "myimpl", "test_parts.py", "--strict-missing")
+    strict.assert_outcomes(failed=1)
+    strict.stdout.fnmatch_lines(["*missing: Conv1D(some_option) in myimpl (strict)*"])
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ("test_a.py::t | reason only", "ERROR: xf.txt:2: expected '<test pattern> | <reason> | <repro>*"),
+        ("a.py::t | r | p | * | Not A Type: x", "ERROR: xf.txt:2: failure 'Not A Type: x' must read*"),
+        ("a.py::t | r | p | * | TypeError: (", "ERROR: xf.txt:2: bad regular expression '(' in failure*"),
+        ("a.py::t | r | p | * | TypeError | extra", "ERROR: xf.txt:2: expected*"),
         ("justaname | r | p", "ERROR: xf.txt:2: test pattern 'justaname' must look like '<file>::<test>'"),
         ("a.py::t |  | p", "ERROR: xf.txt:2: expected*"),
         ("a.py::t | r | p | <=>5", "ERROR: xf.txt:2: bad version specifier '<=>5'"),

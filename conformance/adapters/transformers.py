@@ -1,17 +1,42 @@
-"""Built-in adapter: transformers 4.57.x and 5.x as an implementation.
+"""Built-in adapter: every transformers release since 4.53 as an implementation.
 
-It finds every contract name where the installed version keeps it (see the
+It finds every contract name where the installed release keeps it (see the
 ``where`` column of :mod:`layer_conformance.contract`) and translates the call
-forms that differ from the canonical ones:
+forms that differ from the canonical ones.  Each translation is chosen from the
+installed function's signature and attributes (*feature detection*), never from
+the version number, so that a release the suite was not developed on gets the
+form it has:
 
-* 4.57.x ``sdpa_mask`` / ``eager_mask`` take ``cache_position`` instead of
-  ``q_length`` and ``q_offset``;
-* 5.x ``ROPE_INIT_FUNCTIONS`` has no ``"default"`` entry (each rotary class
-  computes it); the adapter supplies one from the Llama rotary class.
+* a mask builder (``sdpa_mask``, ``eager_mask`` and every builder of the
+  ``AttentionMaskInterface``) whose signature takes ``cache_position`` (4.53 to
+  5.3) is wrapped to take the canonical ``q_length`` and ``q_offset``;
+* ``chunked_overlay`` / ``chunked_causal_mask_function`` without a
+  ``left_padding`` parameter (4.53 to 4.55) are wrapped to take the canonical
+  ``(chunk_size, left_padding)`` and call the release's ``(chunk_size)``: the
+  release has no way to honour a left padding, so the wrapper drops it, and the
+  ``DROPPED_ARGUMENTS`` hook says so (the properties of those functions still
+  pass it and record the release's behaviour -- chunks counted from position 0
+  whatever the padding, huggingface/transformers#40214 -- as the bug it is; the
+  builder properties draw no left padding for them);
+* the RoPE config form: ``rope_parameters`` (with ``rope_theta`` inside) when
+  the release's config class standardizes RoPE parameters
+  (``standardize_rope_params``, 5.0 and later), else ``rope_scaling`` with
+  ``rope_theta`` and ``partial_rotary_factor`` on the config;
+* ``ROPE_INIT_FUNCTIONS`` without a ``"default"`` entry (5.0 and later, where
+  each rotary class computes it) gets one from GPT-NeoX's rotary class;
+* the cache keywords ``GradientCheckpointingLayer`` clears are read from its
+  source (they were renamed within 5.x).
 
-Names a version does not have (5.x removed ``find_pruneable_heads_and_indices``,
-``prune_layer`` and ``prune_conv1d_layer``; 4.57.x has no
-``bidirectional_mask_function``) are left out, so they are reported missing.
+Names a release does not have (5.x removed ``find_pruneable_heads_and_indices``,
+``prune_layer`` and ``prune_conv1d_layer``; 4.x has no
+``bidirectional_mask_function``) are left out, so they are reported missing; so
+is a parameter the properties need that the release's function lacks (reported
+by the property, e.g. ``missing: sdpa_mask(use_vmap) in transformers``).
+
+Supported: every release that has ``transformers.masking_utils`` (4.53 and
+later).  :data:`TESTED` is the range the release sweep checks
+(``layer-conformance sweep``, ``docs/cross-version-matrix.md``); a release
+outside it runs with a note in the session header.
 """
 
 from __future__ import annotations
@@ -26,17 +51,26 @@ from typing import Any
 from ..contract import API
 from ..impls import Implementation, ImplError
 
-__all__ = ["SUPPORTED", "load", "namespace"]
+__all__ = ["TESTED", "describe_forms", "load", "namespace"]
 
-SUPPORTED = ("4", "5")
-
-
-def _major(version: str) -> str:
-    return version.split(".")[0]
+#: The releases the published sweep covers (the latest patch of every minor release from 4.53 to 5.24).
+TESTED = ">=4.53,<5.25"
 
 
-def _wrap_mask_builder_4(fn: Any) -> Any:
-    """Canonical (q_length, q_offset) call form on top of 4.57's cache_position form."""
+def _parameters(fn: Any) -> dict[str, inspect.Parameter] | None:
+    """The parameters of ``fn`` as the release wrote them (through ``functools.wraps``), or None."""
+    try:
+        return dict(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        return None
+
+
+# --------------------------------------------------------------------------- mask builders
+
+
+def _wrap_cache_position_builder(fn: Any) -> Any:
+    """Canonical ``(batch_size, q_length, kv_length, q_offset=0, kv_offset=0, ...)`` on top of a builder taking
+    ``cache_position`` (the positions of the queries: ``arange(q_length) + q_offset``)."""
     import torch
 
     @functools.wraps(fn)
@@ -48,27 +82,55 @@ def _wrap_mask_builder_4(fn: Any) -> Any:
             batch_size=batch_size, cache_position=cache_position, kv_length=kv_length, kv_offset=kv_offset, **kwargs
         )
 
-    canonical.__wrapped_form__ = "4.57 cache_position"  # type: ignore[attr-defined]
+    canonical.layer_conformance_form = "cache_position"  # type: ignore[attr-defined]
     return canonical
 
 
 def _canonical_mask_builder(fn: Any) -> Any:
-    """A mask builder of the AttentionMaskInterface in the canonical call form: one that takes
-    ``cache_position`` (4.5x, 5.0-5.3) gets the translating wrapper, chosen from its signature."""
-    try:
-        parameters = inspect.signature(fn).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        return fn
-    return _wrap_mask_builder_4(fn) if "cache_position" in parameters else fn
+    """A mask builder in the canonical call form: one whose signature takes ``cache_position`` gets the
+    translating wrapper; any other is returned as it is."""
+    parameters = _parameters(fn)
+    if parameters is not None and "cache_position" in parameters and "q_length" not in parameters:
+        return _wrap_cache_position_builder(fn)
+    return fn
+
+
+# --------------------------------------------------------------------------- chunked mask functions
+
+
+def _takes_left_padding(fn: Any) -> bool:
+    parameters = _parameters(fn)
+    return parameters is None or "left_padding" in parameters or len(parameters) >= 2
+
+
+def _wrap_chunked_without_left_padding(fn: Any) -> Any:
+    """Canonical ``(chunk_size, left_padding)`` on top of a release's ``(chunk_size)``, which has no left
+    padding: the wrapper drops it (see ``DROPPED_ARGUMENTS``)."""
+
+    @functools.wraps(fn)
+    def canonical(chunk_size, left_padding=None):
+        return fn(chunk_size)
+
+    canonical.layer_conformance_form = "no left_padding"  # type: ignore[attr-defined]
+    return canonical
+
+
+# --------------------------------------------------------------------------- GradientCheckpointingLayer
 
 
 def _cache_kwargs(layer_class: type) -> tuple[str, ...]:
-    """The cache keywords this version's GradientCheckpointingLayer sets to None while checkpointing,
-    read from its source (``kwargs["<name>"] = None``): they were renamed within 5.x (4.57:
-    past_key_value, past_key_values, layer_past; 5.24: cache, layer_past)."""
-    source = inspect.getsource(layer_class)
+    """The cache keywords this release's GradientCheckpointingLayer sets to None while checkpointing,
+    read from its source (``kwargs["<name>"] = None``): they were renamed within 5.x (4.53 to 5.16:
+    past_key_value, past_key_values, layer_past; 5.17: past_key_values, layer_past; 5.24: cache, layer_past)."""
+    try:
+        source = inspect.getsource(layer_class)
+    except (OSError, TypeError):  # pragma: no cover - no source shipped
+        return ("past_key_values", "layer_past")
     names = tuple(dict.fromkeys(re.findall(r'kwargs\["(\w+)"\] = None', source)))
     return names or ("past_key_values", "layer_past")
+
+
+# --------------------------------------------------------------------------- RoPE configs
 
 
 def _model_config(config_class: type, canonical: Any) -> Any:
@@ -82,26 +144,27 @@ def _model_config(config_class: type, canonical: Any) -> Any:
     return config
 
 
-def _rope_config_5(transformers: Any, canonical: Any) -> Any:
-    """5.x: a PreTrainedConfig with everything in ``rope_parameters``."""
-    config = _model_config(transformers.PreTrainedConfig, canonical)
+def _rope_parameters_config(config_class: type, canonical: Any) -> Any:
+    """The ``rope_parameters`` form (5.x): everything in ``rope_parameters``, nested by layer type when the
+    canonical config is."""
+    config = _model_config(config_class, canonical)
     if canonical.layer_type:
         config.layer_types = canonical.layer_types
     config.rope_parameters = canonical.rope_parameters
     return config
 
 
-def _rope_config_4(transformers: Any, canonical: Any) -> Any:
-    """4.57: ``rope_theta`` and ``partial_rotary_factor`` on the config, the rest in ``rope_scaling``;
-    longrope also reads ``original_max_position_embeddings`` from the config itself.  None (not
-    expressible) for RoPE parameters per layer type and for a YaRN factor left to the ratio of the
-    lengths (``factor: None``), both 5.x features: 4.57's validation requires a YaRN factor; None too for
-    llama3 without ``original_max_position_embeddings``, which 4.57 requires (5.x defaults it)."""
+def _rope_scaling_config(config_class: type, canonical: Any) -> Any:
+    """The ``rope_scaling`` form (4.x): ``rope_theta`` and ``partial_rotary_factor`` on the config, the rest
+    in ``rope_scaling``; longrope also reads ``original_max_position_embeddings`` from the config itself.
+    None (not expressible) for RoPE parameters per layer type and for a YaRN factor left to the ratio of
+    the lengths (``factor: None``), both 5.x features: the 4.x validation requires a YaRN factor; None too
+    for llama3 without ``original_max_position_embeddings``, which 4.x requires (5.x defaults it)."""
     if canonical.layer_type or (canonical.rope_type == "yarn" and canonical.param("factor") is None):
         return None
     if canonical.rope_type == "llama3" and canonical.param("original_max_position_embeddings") is None:
         return None
-    config = _model_config(transformers.PretrainedConfig, canonical)
+    config = _model_config(config_class, canonical)
     params = dict(canonical.rope_parameters)
     config.rope_theta = params.pop("rope_theta")
     config.partial_rotary_factor = params.pop("partial_rotary_factor", 1.0)
@@ -111,43 +174,114 @@ def _rope_config_4(transformers: Any, canonical: Any) -> Any:
     return config
 
 
-def namespace(transformers: Any) -> types.SimpleNamespace:
-    """The contract names of an imported ``transformers`` package, in canonical form."""
-    version = transformers.__version__
-    major = _major(version)
-    if major not in SUPPORTED:
-        raise ImplError(f"--impl transformers: version {version} is not supported (4.57.x and 5.x are)")
-    found: dict[str, Any] = {}
-    for api in API.values():
-        where = api.where.get(major)
-        if where is None:
+def _config_class(transformers: Any) -> type:
+    return getattr(transformers, "PreTrainedConfig", None) or transformers.PretrainedConfig
+
+
+def _rope_form(transformers: Any) -> str:
+    """``rope_parameters`` when the config class standardizes RoPE parameters (5.x), else ``rope_scaling``."""
+    return "rope_parameters" if hasattr(_config_class(transformers), "standardize_rope_params") else "rope_scaling"
+
+
+def _default_rope_init() -> Any | None:
+    """A ``"default"`` init function for a release whose ``ROPE_INIT_FUNCTIONS`` has none: GPT-NeoX's rotary
+    class computes it and honours ``partial_rotary_factor`` (Llama's does not); None when it has none."""
+    try:
+        neox = importlib.import_module("transformers.models.gpt_neox.modeling_gpt_neox")
+    except ImportError:  # pragma: no cover - a release without GPT-NeoX
+        return None
+    return getattr(getattr(neox, "GPTNeoXRotaryEmbedding", None), "compute_default_rope_parameters", None)
+
+
+# --------------------------------------------------------------------------- the namespace
+
+
+def _find(api: Any) -> Any | None:
+    """The release's object for a contract name: looked up in each module the contract says it lived in."""
+    for where in dict.fromkeys(w for w in api.where.values() if w):
+        try:
+            module = importlib.import_module(f"transformers.{where}")
+        except ImportError:
             continue
-        module = importlib.import_module(f"transformers.{where}")
         value = getattr(module, api.name, None)
         if value is not None:
-            found[api.name] = value
+            return value
+    return None
 
-    if major == "4":
-        for name in ("sdpa_mask", "eager_mask"):
-            if name in found:
-                found[name] = _wrap_mask_builder_4(found[name])
-        # the surface check: 4.57's cache_position is exercised through the canonical q_length (and q_offset)
-        found["SURFACE_ALIASES"] = {f"{n}(cache_position)": f"{n}(q_length)" for n in ("sdpa_mask", "eager_mask")}
+
+def namespace(transformers: Any) -> types.SimpleNamespace:
+    """The contract names of an imported ``transformers`` package, in canonical form, with the hooks saying
+    how the release departs from it.  ``forms`` (an attribute of the namespace) lists the translations chosen."""
+    version = getattr(transformers, "__version__", "?")
+    try:
+        importlib.import_module("transformers.masking_utils")
+    except ImportError:
+        raise ImplError(
+            f"--impl transformers: transformers {version} has no transformers.masking_utils; the adapter supports "
+            "every release that has it (4.53 and later)"
+        ) from None
+    found: dict[str, Any] = {}
+    for api in API.values():
+        value = _find(api)
+        if value is not None:
+            found[api.name] = value
+    forms: dict[str, str] = {}
+
+    aliases = {}
+    for name in ("sdpa_mask", "eager_mask"):
+        if name in found:
+            found[name] = _canonical_mask_builder(found[name])
+            if getattr(found[name], "layer_conformance_form", None) == "cache_position":
+                forms[name] = "cache_position (translated from q_length, q_offset)"
+                # the surface check: cache_position is exercised through the canonical q_length (and q_offset)
+                aliases[f"{name}(cache_position)"] = f"{name}(q_length)"
+    if aliases:
+        found["SURFACE_ALIASES"] = aliases
     found["canonical_mask_builder"] = _canonical_mask_builder
-    if major == "5" and "ROPE_INIT_FUNCTIONS" in found and "default" not in found["ROPE_INIT_FUNCTIONS"]:
-        # GPT-NeoX's default honours partial_rotary_factor (Llama's does not)
-        neox = importlib.import_module("transformers.models.gpt_neox.modeling_gpt_neox")
-        default = neox.GPTNeoXRotaryEmbedding.compute_default_rope_parameters
-        found["ROPE_INIT_FUNCTIONS"] = {"default": default, **found["ROPE_INIT_FUNCTIONS"]}
-    found["rope_config"] = functools.partial(_rope_config_5 if major == "5" else _rope_config_4, transformers)
+
+    dropped = {}
+    for name in ("chunked_overlay", "chunked_causal_mask_function"):
+        if name in found and not _takes_left_padding(found[name]):
+            found[name] = _wrap_chunked_without_left_padding(found[name])
+            dropped[name] = ("left_padding",)
+            forms[name] = "(chunk_size) without left_padding (dropped)"
+    if dropped:
+        found["DROPPED_ARGUMENTS"] = dropped
+
+    if "ROPE_INIT_FUNCTIONS" in found and "default" not in found["ROPE_INIT_FUNCTIONS"]:
+        default = _default_rope_init()
+        if default is not None:
+            found["ROPE_INIT_FUNCTIONS"] = {"default": default, **found["ROPE_INIT_FUNCTIONS"]}
+            forms["ROPE_INIT_FUNCTIONS['default']"] = "GPTNeoXRotaryEmbedding.compute_default_rope_parameters"
+    rope_form = _rope_form(transformers)
+    build = _rope_parameters_config if rope_form == "rope_parameters" else _rope_scaling_config
+    found["rope_config"] = functools.partial(build, _config_class(transformers))
+    forms["RoPE config"] = rope_form if rope_form == "rope_parameters" else "rope_scaling + rope_theta"
 
     if "GradientCheckpointingLayer" in found:
         found["CHECKPOINTING_CACHE_KWARGS"] = _cache_kwargs(found["GradientCheckpointingLayer"])
+        forms["GradientCheckpointingLayer clears"] = ", ".join(found["CHECKPOINTING_CACHE_KWARGS"])
     found["LOGGERS"] = ("transformers",)  # transformers' library logger does not propagate to the root
     ns = types.SimpleNamespace(**found)
     ns.__version__ = version
-    ns.transformers_major = major
+    ns.forms = forms
     return ns
+
+
+def describe_forms(forms: dict[str, str]) -> str:
+    return "; ".join(f"{k}: {v}" for k, v in forms.items())
+
+
+def _tested(version: str) -> bool:
+    try:
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import InvalidVersion, Version
+    except ImportError:  # pragma: no cover - packaging comes with pytest
+        return True
+    try:
+        return Version(version) in SpecifierSet(TESTED, prereleases=True)
+    except InvalidVersion:
+        return False
 
 
 def load(name: str = "transformers") -> Implementation:
@@ -158,10 +292,13 @@ def load(name: str = "transformers") -> Implementation:
             f"--impl {name}: transformers is not installed ({exc}); pip install 'layer-conformance[transformers]'"
         ) from None
     ns = namespace(transformers)
+    details = {"adapter": "layer_conformance.adapters.transformers", "call_forms": describe_forms(ns.forms)}
+    if not _tested(ns.__version__):
+        details["note"] = f"release outside the tested range {TESTED} (call forms found by feature detection)"
     return Implementation(
         name=name,
         obj=ns,
         origin=transformers.__file__ or "transformers",
         version=transformers.__version__,
-        details={"adapter": f"layer_conformance.adapters.transformers (major {ns.transformers_major})"},
+        details=details,
     )

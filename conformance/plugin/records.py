@@ -24,7 +24,14 @@ sends to the controller with the report.  A record is a JSON object:
     surface items the property reported running (entries chosen at run time,
     :mod:`layer_conformance.support.surface`);
 ``example``
-    the failing example as plain data (:mod:`layer_conformance.plugin.repro`).
+    the failing example as plain data (:mod:`layer_conformance.plugin.repro`);
+``xfail``
+    the expected-failure entry (``file:line``) that applied: to an ``xfailed`` or
+    ``stale`` outcome, or to a ``failed`` one whose failure is not the one the
+    entry describes (``reason`` then says so);
+``xfail_outside``
+    for a ``failed`` outcome, an entry for the test whose failure it is but
+    whose version range leaves this version out.
 
 Everything is decided from the item, the call and the report's own fields
 (``outcome``, ``when``, ``wasxfail``, the exception object), never from
@@ -42,7 +49,10 @@ from typing import Any
 
 import pytest
 
+from ..support.missing import Missing
+from . import options
 from .activation import RECORD
+from .xfails import failure_matches, first_mismatch
 
 __all__ = ["PLAN", "PROPERTY", "Plan", "Recorder", "exception_message", "record_of", "strip_impl_id"]
 
@@ -61,8 +71,10 @@ class Plan:
     missing: list[str] = field(default_factory=list)
     #: the reason of the skip marker selection added (missing names, unselected dtype), if any
     skip: str | None = None
-    #: the expected-failure entry that applies: reason, repro, source
+    #: the expected-failure entry that applies: reason, repro, source, failure (when the entry describes one)
     xfail: dict[str, str] | None = None
+    #: entries for this test whose version range leaves this version out: source, failure
+    xfail_elsewhere: list[dict[str, str | None]] = field(default_factory=list)
 
 
 PLAN = pytest.StashKey[Plan]()
@@ -102,6 +114,8 @@ def decide(plan: Plan, report: pytest.TestReport, call: pytest.CallInfo[None]) -
         if report.skipped:
             if hasattr(report, "wasxfail"):
                 return "xfailed", xfail_reason, error
+            if call.excinfo is not None and isinstance(call.excinfo.value, Missing):
+                return "missing", _skip_message(call), ""
             return "skipped", _skip_message(call), ""
         if call.excinfo is None and plan.xfail is not None:  # strict xfail that passed: pytest failed it
             return "stale", xfail_reason, ""
@@ -127,12 +141,19 @@ class Recorder:
         plan = item.stash.get(PLAN, None)
         if plan is None:
             return report
+        exc = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(exc, Missing) and report.skipped and options.strict_missing(item.config):
+            report.outcome = "failed"  # a missing part of a name fails under strictness, like a missing name
+            report.longrepr = f"{exc.msg} (strict)"
         if call.when == "setup":  # nothing from an earlier test may leak into this one
             guard.pop_failure()
             guard.pop_examples()
             observations.drain()
             run_surface.drain()
+        unexpected = self._unexpected_failure(plan, report, exc)
         outcome, reason, message = decide(plan, report, call)
+        if unexpected:
+            reason = unexpected
         apis = plan.missing if outcome == "missing" and plan.missing else plan.apis
         record: dict[str, Any] = {
             "impl": plan.impl,
@@ -143,6 +164,14 @@ class Recorder:
             "reason": reason,
             "message": message,
         }
+        if plan.xfail is not None and outcome in ("xfailed", "stale", "failed"):
+            record["xfail"] = plan.xfail["source"]
+        if outcome == "failed" and exc is not None and not unexpected:
+            outside = [
+                e["source"] for e in plan.xfail_elsewhere if e["failure"] is None or failure_matches(e["failure"], exc)
+            ]
+            if outside:
+                record["xfail_outside"] = outside[0]
         if call.when == "call":
             record["examples"] = guard.pop_examples()
             seen = observations.drain()
@@ -156,6 +185,21 @@ class Recorder:
                 record["example"] = self._example(item, plan, failure, message)
         report.user_properties.append((PROPERTY, json.dumps(record)))
         return report
+
+    @staticmethod
+    def _unexpected_failure(plan: Plan, report: pytest.TestReport, exc: BaseException | None) -> str:
+        """An expected failure whose entry describes another failure than the one raised: the report becomes a
+        failure, with a section saying which entry did not match; returns that reason ("" otherwise)."""
+        if plan.xfail is None or "failure" not in plan.xfail or exc is None or not hasattr(report, "wasxfail"):
+            return ""
+        other = first_mismatch(plan.xfail["failure"], exc) if report.skipped else None
+        if other is None:
+            return ""
+        report.outcome = "failed"
+        del report.wasxfail
+        why = f"not the expected failure of {plan.xfail['source']} ({plan.xfail['failure']})"
+        report.sections.append(("layer-conformance", f"{why}: got {exception_message(other)}"))
+        return why
 
     def _example(self, item: pytest.Function, plan: Plan, failure: dict[str, Any], message: str) -> dict[str, Any]:
         from .repro import make_example

@@ -49,6 +49,10 @@ class Result:
     duration: float = 0.0
     #: examples the property ran (calls of its body, shrinking included); None when unknown (a crash)
     examples: int | None = None
+    #: the expected-failure entry (file:line) that applied, if any (xfailed, stale, or a failure it did not describe)
+    xfail: str | None = None
+    #: a failure that an entry for this test describes, outside the entry's version range: the entry (file:line)
+    xfail_outside: str | None = None
 
 
 def matrix(results: list[Result]) -> dict[str, dict[str, dict[str, str]]]:
@@ -78,8 +82,9 @@ def build_report(
     layer_conformance); ``device``; ``hypothesis`` (profile, seed, derandomize, max_examples);
     ``implementations`` (name, origin, version, missing names); ``attention_backends`` (the selected
     backend keys, and the ones ``all`` left out with the reason); ``results`` (one per test: nodeid,
-    key, impl, apis, outcome, reason, message, example, repro, duration); ``matrix`` (impl -> API ->
-    key -> outcome); ``summary`` (impl -> outcome -> count); ``observed`` (impl -> behaviour ->
+    key, impl, apis, outcome, reason, message, example, repro, duration, examples; ``xfail``: the
+    expected-failure entry that applied, ``xfail_outside``: an entry describing this failure outside its
+    version range); ``matrix`` (impl -> API -> key -> outcome); ``summary`` (impl -> outcome -> count); ``observed`` (impl -> behaviour ->
     outcomes); ``surface`` (impl -> ``items``: every parameter and registry key, ``covered``: how many
     the properties exercise, ``uncovered``: the items none exercises, ``exempt``: item -> why none can;
     see :mod:`layer_conformance.surface`); ``baseline`` (regressions, known_regressions, improvements;

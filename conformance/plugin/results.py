@@ -94,6 +94,8 @@ class Results:
             example=record.get("example"),
             duration=duration if record.get("when") == "call" else (existing.duration if existing else 0.0),
             examples=record.get("examples", existing.examples if existing else None),
+            xfail=record.get("xfail"),
+            xfail_outside=record.get("xfail_outside"),
         )
 
     @pytest.hookimpl(optionalhook=True)

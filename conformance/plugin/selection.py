@@ -15,7 +15,9 @@ property:
   call form the suite cannot drive is skipped with the reason;
 * a dtype parameter outside ``--conformance-dtype`` skips it;
 * the first matching entry of the implementation's xfails marks it as an
-  expected failure;
+  expected failure (of the failure the entry describes: any other fails it,
+  :mod:`.records`); entries for the same test outside their version range are
+  kept in the plan, so that a failure they describe is reported as one;
 * its :class:`~layer_conformance.plugin.records.Plan` goes into the item's stash
   for the records.
 
@@ -222,9 +224,17 @@ class Selection:
                 plan.skip = f"dtype {', '.join(unselected)} not selected (--conformance-dtype)"
                 item.add_marker(pytest.mark.skip(reason=plan.skip))
                 continue
-            entry = match(self.xfails.get(impl.name, []), test_key(item), impl.version)
+            entries = self.xfails.get(impl.name, [])
+            entry = match(entries, test_key(item), impl.version)
+            plan.xfail_elsewhere = [
+                {"source": e.source, "failure": e.failure}
+                for e in entries
+                if e is not entry and e.covers(test_key(item)) and not e.in_range(impl.version)
+            ]
             if entry is not None:
                 plan.xfail = {"reason": entry.reason, "repro": entry.repro, "source": entry.source}
+                if entry.failure is not None:
+                    plan.xfail["failure"] = entry.failure
                 item.add_marker(
                     pytest.mark.xfail(
                         reason=f"{entry.reason} [repro: {entry.repro}] ({entry.source})", strict=xfail_strict

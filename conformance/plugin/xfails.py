@@ -2,18 +2,32 @@
 
 Each non-blank, non-comment line reads::
 
-    <test pattern> | <reason> | <repro> [| <versions>]
+    <test pattern> | <reason> | <repro> [| <versions> [| <failure>]]
 
 ``test pattern`` is matched against ``<file>::<test name>``, where ``*`` matches
 any run of characters and ``?`` any one character (brackets are literal),
 the test name with its parameter ids, e.g.
 ``test_pruning.py::test_pruned_parameters_keep_dtype[transformers-float16]``
 (``[*-float16]`` matches it whatever the implementation is called).  ``reason`` says
-what is wrong, ``repro`` is the smallest reproduction (a command or a link), and
-the optional version field restricts the line to implementation versions: a
-glob (``4.*``) or a PEP 440 specifier set (``<5.24``, ``>=4.57,<5``).  The bundled files live in ``layer_conformance/xfails/``
-and are named after the implementation; ``--xfails-file IMPL=PATH`` adds more.
-A malformed line is a usage error naming the file and line.
+what is wrong, ``repro`` is the smallest reproduction (a command or a link).
+
+``versions`` restricts the line to implementation versions: a glob (``4.*``;
+``*`` for every version) or a PEP 440 specifier set (``<5.24``, ``>=4.57,<5``):
+the range a release sweep found, first bad release included, first fixed
+excluded (``layer-conformance sweep`` checks every line against it).
+
+``failure`` is the failure the line describes: an exception type, optionally
+followed by ``:`` and a regular expression searched in the exception's message
+(``AssertionError: max_seq_len_cached``; several types separated by commas;
+``*: <regex>`` for any type).  A type matches the exception's class or any of its
+bases.  A test that fails otherwise (another exception, another message) fails
+as usual, with a note saying which line did not match; when Hypothesis reports
+several distinct failures, every one must match.  Without the field any
+failure is taken for the one described.
+
+The bundled files live in ``layer_conformance/xfails/`` and are named after the
+implementation; ``--xfails-file IMPL=PATH`` adds more.  A malformed line is a
+usage error naming the file and line.
 """
 
 from __future__ import annotations
@@ -25,7 +39,17 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["XfailEntry", "XfailFileError", "bundled_entries", "match", "parse_xfails"]
+__all__ = [
+    "XfailEntry",
+    "XfailFileError",
+    "bundled_entries",
+    "exception_text",
+    "failure_matches",
+    "first_mismatch",
+    "match",
+    "parse_xfails",
+    "read_xfails",
+]
 
 
 class XfailFileError(ValueError):
@@ -39,11 +63,75 @@ class XfailEntry:
     repro: str
     versions: str | None
     source: str  # file:line
+    #: the failure described (``Type[, Type]: regex``), or None: any failure
+    failure: str | None = None
 
     def applies(self, test_key: str, version: str | None) -> bool:
-        if self.versions is not None and not _version_matches(self.versions, version):
-            return False
+        return self.in_range(version) and self.covers(test_key)
+
+    def covers(self, test_key: str) -> bool:
+        """Whether the test pattern matches ``test_key`` (whatever the version)."""
         return _compile(self.pattern).fullmatch(test_key) is not None
+
+    def in_range(self, version: str | None) -> bool:
+        return self.versions is None or _version_matches(self.versions, version)
+
+    def expects(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the failure this line describes (every failure of a group)."""
+        return self.failure is None or failure_matches(self.failure, exc)
+
+
+def _split_failure(field: str) -> tuple[tuple[str, ...], str | None]:
+    types, sep, pattern = field.partition(":")
+    names = tuple(t.strip() for t in types.split(","))
+    return names, (pattern.strip() or None) if sep else None
+
+
+def _check_failure(field: str, where: str) -> None:
+    names, pattern = _split_failure(field)
+    if not all(n == "*" or n.isidentifier() for n in names) or ("*" in names and len(names) > 1):
+        raise XfailFileError(
+            f"{where}: failure {field!r} must read '<ExceptionType>[, <ExceptionType>][: <regex>]' ('*' for any type)"
+        )
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise XfailFileError(f"{where}: bad regular expression {pattern!r} in failure {field!r}: {exc}") from None
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions of a group (Hypothesis' distinct failures; the ``exceptiongroup`` backport on 3.10 too)."""
+    inner = getattr(exc, "exceptions", None)
+    if isinstance(inner, (list, tuple)) and inner and all(isinstance(e, BaseException) for e in inner):
+        return [leaf for e in inner for leaf in _leaves(e)]
+    return [exc]
+
+
+def exception_text(exc: BaseException) -> str:
+    """The message of an exception (pytest.fail's ``msg``)."""
+    msg = getattr(exc, "msg", None)
+    return str(msg) if isinstance(msg, str) and msg else str(exc)
+
+
+def _leaf_matches(names: tuple[str, ...], pattern: str | None, leaf: BaseException) -> bool:
+    classes = {c.__name__ for c in type(leaf).__mro__}
+    if "*" not in names and not classes.intersection(names):
+        return False
+    return pattern is None or re.search(pattern, exception_text(leaf)) is not None
+
+
+def first_mismatch(field: str, exc: BaseException) -> BaseException | None:
+    """The first exception of ``exc`` (itself, or one of its group) that is not the failure ``field``
+    describes; None when every one is."""
+    names, pattern = _split_failure(field)
+    return next((leaf for leaf in _leaves(exc) if not _leaf_matches(names, pattern, leaf)), None)
+
+
+def failure_matches(field: str, exc: BaseException) -> bool:
+    """Whether ``exc`` (each exception of a group) is of one of the field's types and its message matches
+    the field's regular expression."""
+    return first_mismatch(field, exc) is None
 
 
 def _version_matches(field: str, version: str | None) -> bool:
@@ -71,21 +159,32 @@ def parse_xfails(text: str, source: str) -> list[XfailEntry]:
         if not line or line.startswith("#"):
             continue
         fields = [f.strip() for f in line.split(" | ")]
-        if len(fields) not in (3, 4) or not all(fields):
+        if len(fields) not in (3, 4, 5) or not all(fields):
             raise XfailFileError(
-                f"{source}:{lineno}: expected '<test pattern> | <reason> | <repro> [| <versions>]', got {line!r}"
+                f"{source}:{lineno}: expected '<test pattern> | <reason> | <repro> [| <versions> [| <failure>]]', "
+                f"got {line!r}"
             )
         if "::" not in fields[0]:
             raise XfailFileError(f"{source}:{lineno}: test pattern {fields[0]!r} must look like '<file>::<test>'")
-        if len(fields) == 4 and fields[3][:1] in "<>=!~":
+        if len(fields) >= 4 and fields[3][:1] in "<>=!~":
             from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
             try:
                 SpecifierSet(fields[3])
             except InvalidSpecifier:
                 raise XfailFileError(f"{source}:{lineno}: bad version specifier {fields[3]!r}") from None
+        if len(fields) == 5:
+            _check_failure(fields[4], f"{source}:{lineno}")
+        versions = fields[3] if len(fields) >= 4 and fields[3] != "*" else None
         entries.append(
-            XfailEntry(fields[0], fields[1], fields[2], fields[3] if len(fields) == 4 else None, f"{source}:{lineno}")
+            XfailEntry(
+                fields[0],
+                fields[1],
+                fields[2],
+                versions,
+                f"{source}:{lineno}",
+                fields[4] if len(fields) == 5 else None,
+            )
         )
     return entries
 

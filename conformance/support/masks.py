@@ -22,9 +22,11 @@ __all__ = [
     "builder_spec",
     "draw_case",
     "expected_mask",
+    "honours_left_padding",
     "left_padding",
     "mask_functions",
     "sdpa_is_causal_mask",
+    "specs",
 ]
 
 
@@ -40,8 +42,23 @@ def mask_functions(impl):
 
 
 def available(impl, kinds=tuple(MASK_KINDS)) -> list[str]:
-    """The mask kinds whose function the implementation has (4.57.x lacks the bidirectional one)."""
+    """The mask kinds whose function the implementation has (transformers 4.x lacks the bidirectional one)."""
     return [k for k in kinds if impl.has(MASK_KINDS[k])]
+
+
+def honours_left_padding(impl) -> bool:
+    """Whether the implementation's chunked mask functions take a left padding (its ``DROPPED_ARGUMENTS`` hook
+    says which arguments it drops: transformers 4.53 to 4.55 has no left padding).  Properties judging
+    something else than those functions then build chunked masks without left padding, so that they judge
+    what they are about; the chunked functions' own properties pass it regardless."""
+    dropped = impl.hook("DROPPED_ARGUMENTS", {}) or {}
+    return not any("left_padding" in dropped.get(MASK_KINDS[k], ()) for k in ("chunked_overlay", "chunked_causal"))
+
+
+def specs(impl, *, batch: int, kv_end: int, kinds=tuple(MASK_KINDS)):
+    """Mask function specs of the kinds the implementation has, for properties that combine or build with
+    them (not those of a single function): chunked kinds with a left padding only where it is honoured."""
+    return mask_specs(batch=batch, kv_end=kv_end, kinds=available(impl, kinds), left_padding=honours_left_padding(impl))
 
 
 CAUSAL_FAMILY = ("causal", "sliding_window_causal", "chunked_causal")
@@ -73,7 +90,7 @@ def builder_spec(data, impl, geo: Geometry, kinds, *, realistic: bool = True) ->
     """A mask spec for a builder call, the geometry adjusted to it, and the extra kwargs a model passes
     with it (``local_size``).  Realistic calls keep the window's past tokens in the key window and take
     the chunks' left padding from the 2-D mask."""
-    spec = data.draw(mask_specs(batch=geo.batch, kv_end=geo.kv_end, kinds=available(impl, kinds)), label="spec")
+    spec = data.draw(specs(impl, batch=geo.batch, kv_end=geo.kv_end, kinds=kinds), label="spec")
     extra = {}
     if spec.kind == "sliding_window_causal":
         extra["local_size"] = spec.window
@@ -81,7 +98,7 @@ def builder_spec(data, impl, geo: Geometry, kinds, *, realistic: bool = True) ->
         extra["local_size"] = spec.chunk
     if realistic and spec.kind.startswith(("sliding", "chunked")):
         geo = geo.keeping_window(spec.window or spec.chunk)
-    if realistic and spec.kind.startswith("chunked"):
+    if realistic and spec.kind.startswith("chunked") and honours_left_padding(impl):
         spec = dataclasses.replace(spec, left_padding=left_padding(geo))
     if spec.kind == "padding" and len(spec.padding[0]) < geo.kv_end:  # the window grew: pad with True
         spec = dataclasses.replace(spec, padding=tuple(r + (True,) * (geo.kv_end - len(r)) for r in spec.padding))

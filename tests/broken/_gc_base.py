@@ -21,8 +21,12 @@ def make_layer(
     keyword_tensors_reversed=False,
     default_on=False,
     wraps=True,
-    warn="when changed",
+    warn="once",
 ):
+    """``warn``: "once" per layer class when caching is turned off (correct), "when changed" (every time it is
+    turned off), "always" (every checkpointed call), "never"."""
+    warned = set()
+
     class GradientCheckpointingLayer(nn.Module):
         gradient_checkpointing = default_on
         _gradient_checkpointing_func = functools.partial(torch.utils.checkpoint.checkpoint, use_reentrant=False)
@@ -43,7 +47,9 @@ def make_layer(
                     for name in CACHE:
                         if kw.get(name) is not None:
                             kw[name], changed = None, True
-                if warn == "always" or (warn == "when changed" and changed):
+                once = warn == "once" and changed and type(self).__name__ not in warned
+                if warn == "always" or (warn == "when changed" and changed) or once:
+                    warned.add(type(self).__name__)
                     logger.warning("caching turned off in %s", type(self).__name__)
                 if drop_kwargs:
                     kw = {}
