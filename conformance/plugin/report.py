@@ -49,6 +49,9 @@ class Result:
     duration: float = 0.0
     #: examples the property ran (calls of its body, shrinking included); None when unknown (a crash)
     examples: int | None = None
+    #: the regimes of the input space its strategies declared and those its examples reached
+    #: (``{"declared": [...], "reached": [...]}``, :mod:`layer_conformance.support.regimes`); None: none declared
+    regimes: dict[str, list[str]] | None = None
 
 
 def matrix(results: list[Result]) -> dict[str, dict[str, dict[str, str]]]:
@@ -78,7 +81,9 @@ def build_report(
     layer_conformance); ``device``; ``hypothesis`` (profile, seed, derandomize, max_examples);
     ``implementations`` (name, origin, version, missing names); ``attention_backends`` (the selected
     backend keys, and the ones ``all`` left out with the reason); ``results`` (one per test: nodeid,
-    key, impl, apis, outcome, reason, message, example, repro, duration); ``matrix`` (impl -> API ->
+    key, impl, apis, outcome, reason, message, example, repro, duration, examples, and ``regimes``: the
+    regimes of the input space its strategies declared and those its examples reached, see
+    :mod:`layer_conformance.support.regimes`); ``matrix`` (impl -> API ->
     key -> outcome); ``summary`` (impl -> outcome -> count); ``observed`` (impl -> behaviour ->
     outcomes); ``surface`` (impl -> ``items``: every parameter and registry key, ``covered``: how many
     the properties exercise, ``uncovered``: the items none exercises, ``exempt``: item -> why none can;

@@ -79,6 +79,7 @@ class Results:
         if record.get("when") == "call" and existing is not None:
             existing.duration = duration
             existing.examples = record.get("examples")
+            existing.regimes = record.get("regimes")
         if record.get("outcome") is None:
             return
         if existing is not None and existing.outcome == "error":
@@ -94,6 +95,7 @@ class Results:
             example=record.get("example"),
             duration=duration if record.get("when") == "call" else (existing.duration if existing else 0.0),
             examples=record.get("examples", existing.examples if existing else None),
+            regimes=record.get("regimes", existing.regimes if existing else None),
         )
 
     @pytest.hookimpl(optionalhook=True)
