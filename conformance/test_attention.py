@@ -21,7 +21,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import example, given, note
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from layer_conformance import reference
@@ -59,7 +59,14 @@ from layer_conformance.support.checks import (
     backend_property,
     requires,
 )
-from layer_conformance.support.masks import CAUSAL_FAMILY, PHASES, draw_case, expected_mask, mask_functions
+from layer_conformance.support.masks import (
+    CAUSAL_FAMILY,
+    PHASES,
+    draw_case,
+    expected_mask,
+    mask_functions,
+    pinned_examples,
+)
 from layer_conformance.support.tolerances import measured
 
 
@@ -133,13 +140,13 @@ def test_matches_float64_definition(impl, backend, case, dtype):
 
 
 @backend_property()
-@given(case=attention_cases(), dtype=st.sampled_from([torch.float32, torch.float64]), seed=seeds())
+@given(case=attention_cases(no_empty_rows=True), dtype=st.sampled_from([torch.float32, torch.float64]), seed=seeds())
 def test_gradients_match_the_definition(impl, backend, case, dtype, seed):
     """The gradients of query, key and value equal those of the float64 definition, for the attended rows
     and any upstream gradient; a backend that declares no backward (flex on the CPU) raises an error naming
     it instead."""
     b = backend_of(impl, backend)
-    case = dataclasses.replace(expressible(b.caps, case), no_empty_rows=True)
+    case = expressible(b.caps, case)
     device = runtime.device()
     if not measured("attention_grad_fp64", dtype, device):
         pytest.skip(f"no measured attention_grad_fp64 tolerance for {dtype} on {device.type} yet")
@@ -403,8 +410,7 @@ def test_sinks_follow_the_declared_rule(impl, backend, case, seed):
 @backend_property("function", "builder")
 @pytest.mark.parametrize("phase", PHASES)
 @given(data=st.data(), seed=seeds(), groups=st.integers(1, 2))
-@example(data=0, seed=0, groups=1)  # the pinned cases of the phase (PINNED)
-@example(data=1, seed=0, groups=1)
+@pinned_examples(seed=0, groups=1)  # the pinned calls of the phase (PINNED)
 def test_values_under_its_own_builders_mask_match_the_definition(impl, backend, phase, data, seed, groups):
     """With the mask its own mask builder makes, as models call the pair (causal, sliding-window, chunked,
     padding and bidirectional mask functions; prefill and decode; the causal family may skip its mask; a
@@ -448,12 +454,11 @@ def test_values_under_its_own_builders_mask_match_the_definition(impl, backend, 
 
 
 @requires("eager_attention_forward", "sdpa_attention_forward")
-@given(case=attention_cases(), dtype=dtypes(allow_half=True, allow_float64=True))
+@given(case=attention_cases(no_empty_rows=True), dtype=dtypes(allow_half=True, allow_float64=True))
 def test_eager_equals_sdpa_values_and_gradients(impl, case, dtype):
     """On the same inputs, eager and sdpa agree: outputs and the gradients of q, k and v, for no mask,
     causal, additive and boolean masks and grouped queries.  (Every query attends a key here: a fully
     masked row has undefined values whose NaNs would reach the key and value gradients.)"""
-    case = dataclasses.replace(case, no_empty_rows=True)
     device = runtime.device()
     q, k, v = case.qkv(dtype, device, requires_grad=True)
     q2, k2, v2 = (t.detach().clone().requires_grad_(True) for t in (q, k, v))
@@ -470,15 +475,21 @@ def test_eager_equals_sdpa_values_and_gradients(impl, case, dtype):
         assert_close(ge, gs, kind="attention_grad", what=f"gradient of {label}", call=what)
 
 
+SWITCHES = ["default", "module", "argument", "argument over module"]
+
+
 @requires("sdpa_attention_forward")
-@given(case=attention_cases(styles=("none",)), switch=st.sampled_from(["default", "module", "argument"]))
+@given(case=attention_cases(styles=("none",)), switch=st.sampled_from(SWITCHES))
 def test_sdpa_without_mask_is_causal_unless_turned_off(impl, case, switch):
     """With no mask, sdpa is causal (aligned to the upper left) when there is more than one query; a single
-    query attends every key; ``module.is_causal = False`` or ``is_causal=False`` turns causality off."""
+    query attends every key; ``module.is_causal = False`` or ``is_causal=False`` turns causality off, the
+    argument over the module's attribute (a module with ``is_causal = True`` called with ``is_causal=False``
+    is not causal)."""
     device = runtime.device()
     q, k, v = case.qkv(torch.float32, device)
-    module = attention_module(case.groups, is_causal=False if switch == "module" else None)
-    kwargs = {"is_causal": False} if switch == "argument" else {}
+    module_flag = {"module": False, "argument over module": True}.get(switch)
+    module = attention_module(case.groups, is_causal=module_flag)
+    kwargs = {"is_causal": False} if switch.startswith("argument") else {}
     out, _ = impl.sdpa_attention_forward(module, q, k, v, None, scaling=case.scaling, **kwargs)
     causal = switch == "default" and case.q_len > 1
     expected_case = dataclasses.replace(case, mask_style="causal" if causal else "none")
@@ -489,7 +500,7 @@ def test_sdpa_without_mask_is_causal_unless_turned_off(impl, case, switch):
 
 
 @requires("sdpa_attention_forward")
-@given(case=attention_cases(styles=("none", "boolean")).filter(lambda c: c.groups == 1))
+@given(case=attention_cases(styles=("none", "boolean"), max_groups=1))
 def test_sdpa_module_without_groups_attribute_repeats_nothing(impl, case):
     """A module without ``num_key_value_groups`` (an encoder's, say) gets plain attention from sdpa: each
     query head reads the key/value head of the same index."""

@@ -12,11 +12,12 @@ import inspect
 
 import pytest
 import torch
-from hypothesis import example, given, note
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from layer_conformance import reference
 from layer_conformance.strategies import (
+    GEOMETRY_REGIMES,
     MASK_KINDS,
     Geometry,
     MaskSpec,
@@ -24,7 +25,9 @@ from layer_conformance.strategies import (
     geometries,
     grid,
     make_tensor,
+    mask_spec_lists,
     mask_specs,
+    padding_rows,
     seeds,
     truth_table,
 )
@@ -42,12 +45,14 @@ from layer_conformance.support.masks import (
     CAUSAL_FAMILY,
     PHASES,
     available,
-    builder_spec,
+    draw_any_call,
     draw_case,
     expected_mask,
     mask_functions,
+    pinned_examples,
     sdpa_is_causal_mask,
 )
+from layer_conformance.support.regimes import Regimes
 
 KINDS = [pytest.param(kind, marks=requires(name), id=kind) for kind, name in MASK_KINDS.items()]
 
@@ -118,8 +123,9 @@ def test_point_evaluation_agrees_with_broadcast_evaluation(impl, kind, data, bat
 
 
 def _specs(data, impl, batch, kv_end, max_size=4):
-    kinds = available(impl)
-    return data.draw(st.lists(mask_specs(batch=batch, kv_end=kv_end, kinds=kinds), max_size=max_size), label="specs")
+    return data.draw(
+        mask_spec_lists(batch=batch, kv_end=kv_end, kinds=available(impl), max_size=max_size), label="specs"
+    )
 
 
 @requires("and_masks", "or_masks", "causal_mask_function")
@@ -159,7 +165,7 @@ def test_mask_algebra_laws(impl, data, batch, q_len, kv_len, q_offset):
     f, g, h = (
         s.build(impl, runtime.device())
         for s in data.draw(
-            st.lists(mask_specs(batch=batch, kv_end=kv_len, kinds=available(impl)), min_size=3, max_size=3),
+            mask_spec_lists(batch=batch, kv_end=kv_len, kinds=available(impl), min_size=3, max_size=3),
             label="f, g, h",
         )
     )
@@ -208,13 +214,17 @@ def at_head_zero(fn):
 
 
 @requires("sdpa_mask", "causal_mask_function")
-@given(geo=geometries(realistic=False), head_aware=st.booleans(), data=st.data())
-def test_sdpa_mask_equals_truth_table(impl, geo, head_aware, data):
+@given(data=st.data(), head_aware=st.booleans())
+@pinned_examples(any_call=True, head_aware=True)  # the pinned calls (ANY_PINNED)
+def test_sdpa_mask_equals_truth_table(impl, data, head_aware):
     """Without the causal skip, ``sdpa_mask`` returns a bool tensor [batch, 1, q_length, kv_length] whose
     entry [b, 0, i, j] is the mask function at (b, 0, q_offset + i, kv_offset + j) and the 2-D padding mask
     at absolute key position kv_offset + j (False beyond its length); custom mask functions that read the
     head index see head 0."""
-    geo, spec, extra = builder_spec(data, impl, geo, tuple(MASK_KINDS), realistic=False)
+    case = draw_any_call(data, impl, tuple(MASK_KINDS))
+    if case is None:
+        return
+    geo, spec, extra = case
     device = runtime.device()
     am = geo.attention_mask_tensor(device)
     fn = spec.build(impl, device)
@@ -237,8 +247,7 @@ def test_sdpa_mask_equals_truth_table(impl, geo, head_aware, data):
 @requires("sdpa_mask", "causal_mask_function")
 @pytest.mark.parametrize("phase", PHASES)
 @given(data=st.data())
-@example(data=0)  # the pinned cases of the phase (PINNED)
-@example(data=1)
+@pinned_examples()  # the pinned calls of the phase (PINNED)
 def test_sdpa_mask_returns_none_only_when_sdpa_is_causal_computes_the_mask(impl, phase, data):
     """With ``allow_is_causal_skip`` (and ``local_size`` for windowed masks), as models call it for causal,
     sliding-window and chunked masks, ``sdpa_mask`` may return None only when sdpa's own handling of a
@@ -291,15 +300,15 @@ def test_builder_defaults(impl, batch, length):
 
 
 @requires("eager_mask", "causal_mask_function")
-@given(
-    geo=geometries(realistic=False),
-    dtype=st.sampled_from([torch.float32, torch.float16, torch.bfloat16, torch.float64]),
-    data=st.data(),
-)
-def test_eager_mask_is_the_mask_as_zero_and_dtype_min(impl, geo, dtype, data):
+@given(data=st.data(), dtype=st.sampled_from([torch.float32, torch.float16, torch.bfloat16, torch.float64]))
+@pinned_examples(any_call=True, dtype=torch.float16)  # the pinned calls (ANY_PINNED)
+def test_eager_mask_is_the_mask_as_zero_and_dtype_min(impl, data, dtype):
     """``eager_mask`` is the mask as a float tensor of the requested dtype: 0 where attended and
     ``torch.finfo(dtype).min`` (not -inf) where masked."""
-    geo, spec, _ = builder_spec(data, impl, geo, tuple(MASK_KINDS), realistic=False)
+    case = draw_any_call(data, impl, tuple(MASK_KINDS))
+    if case is None:
+        return
+    geo, spec, _ = case
     device = runtime.device()
     out = impl.eager_mask(
         **geo.kwargs(),
@@ -322,8 +331,7 @@ def materialize(mask: torch.Tensor | None, geo: Geometry) -> torch.Tensor:
 @requires("sdpa_mask", "eager_mask", "causal_mask_function")
 @pytest.mark.parametrize("phase", PHASES)
 @given(data=st.data())
-@example(data=0)  # the pinned cases of the phase (PINNED)
-@example(data=1)
+@pinned_examples()  # the pinned calls of the phase (PINNED)
 def test_mask_builders_match_reference(impl, phase, data):
     """Differential: sdpa_mask (None read as sdpa's is_causal) and eager_mask equal the reference's, for
     builder calls as models make them; ``decode`` is one query, ``prefill`` several (apart, so that a
@@ -347,8 +355,7 @@ def test_mask_builders_match_reference(impl, phase, data):
 @requires("sdpa_mask", "eager_mask", "sdpa_attention_forward", "eager_attention_forward", "causal_mask_function")
 @pytest.mark.parametrize("phase", PHASES)
 @given(data=st.data(), seed=seeds(), groups=st.integers(1, 2))
-@example(data=0, seed=0, groups=1)  # the pinned cases of the phase (PINNED)
-@example(data=1, seed=0, groups=1)
+@pinned_examples(seed=0, groups=1)  # the pinned calls of the phase (PINNED)
 def test_end_to_end_sdpa_path_equals_eager_path(impl, phase, data, seed, groups):
     """For every mask function, attention with ``sdpa_mask`` through ``sdpa_attention_forward`` equals
     attention with ``eager_mask`` through ``eager_attention_forward`` (a decoder module, ``is_causal``
@@ -380,8 +387,7 @@ def test_end_to_end_sdpa_path_equals_eager_path(impl, phase, data, seed, groups)
 @backend_property("builder")
 @pytest.mark.parametrize("phase", PHASES)
 @given(data=st.data())
-@example(data=0)  # the pinned cases of the phase (PINNED)
-@example(data=1)
+@pinned_examples()  # the pinned calls of the phase (PINNED)
 def test_backend_builder_mask_reads_as_the_mask_function(impl, backend, phase, data):
     """Each selected backend's mask builder, called as models call it (the causal family may skip its
     mask; sdpa's builder takes the window as ``local_size``, eager's the dtype), returns a mask that, read
@@ -450,30 +456,38 @@ def built(name: str, out, spec: MaskSpec, geo: Geometry, call: str) -> torch.Ten
     return out == 0
 
 
+#: The regimes of :func:`bidirectional_geometries`, beyond their geometry's: calls as models make them and
+#: any other, with every key attended (the skip may apply) or some key masked.
+BIDIRECTIONAL_REGIMES = Regimes(
+    "bidirectional call",
+    {
+        "as models call it": lambda case: case[1],
+        "any other call": lambda case: not case[1],
+        "every key attended": lambda case: bool(expected_mask(MaskSpec("bidirectional"), case[0]).all()),
+        "some key masked": lambda case: not bool(expected_mask(MaskSpec("bidirectional"), case[0]).all()),
+    },
+)
+
+
 @st.composite
 def bidirectional_geometries(draw: st.DrawFn) -> tuple[Geometry, bool]:
     """(geometry, realistic): as models build bidirectional masks (encoders, cross-attention): offsets 0, the
-    2-D padding mask, when given, one entry per key; or any call (offsets, a 2-D mask of any length)."""
+    2-D padding mask, when given, one entry per key, shaped as padding comes (:func:`padding_rows`); or any
+    call (offsets, a 2-D mask of any length).  Labelled with its geometry's regimes (no 2-D mask, one
+    without padding, left, right and inner padding) and :data:`BIDIRECTIONAL_REGIMES`."""
     realistic = draw(st.booleans(), label="realistic")
-    if not realistic:
-        return draw(geometries(realistic=False), label="geometry"), False
-    batch = draw(st.integers(1, 3), label="batch")
-    q_length, kv_length = draw(lengths, label="q_length"), draw(lengths, label="kv_length")
-    attention_mask = None
-    if draw(st.booleans(), label="with_attention_mask"):
-        style = draw(st.sampled_from(["all-ones", "padded", "any"]), label="mask_style")
-        rows = []
-        for _ in range(batch):
-            if style == "all-ones":
-                rows.append((True,) * kv_length)
-            elif style == "padded":  # left or right padding
-                pad = draw(st.integers(0, kv_length))
-                row = (False,) * pad + (True,) * (kv_length - pad)
-                rows.append(row if draw(st.booleans()) else row[::-1])
-            else:
-                rows.append(tuple(draw(st.lists(st.booleans(), min_size=kv_length, max_size=kv_length))))
-        attention_mask = tuple(rows)
-    return Geometry(batch, q_length, kv_length, attention_mask=attention_mask), True
+    if realistic:
+        batch = draw(st.integers(1, 3), label="batch")
+        q_length, kv_length = draw(lengths, label="q_length"), draw(lengths, label="kv_length")
+        attention_mask = None
+        if draw(st.booleans(), label="with_attention_mask"):
+            attention_mask = draw(padding_rows(batch=batch, length=kv_length), label="attention_mask")
+        geo = Geometry(batch, q_length, kv_length, attention_mask=attention_mask)
+    else:
+        geo = draw(geometries(realistic=False, label=False), label="geometry")
+    declared = ["no 2-D mask", "a 2-D mask without padding", "left padding", "right padding", "inner padding"]
+    GEOMETRY_REGIMES.label(geo, declared=declared)
+    return BIDIRECTIONAL_REGIMES.label((geo, realistic))
 
 
 @requires("bidirectional_mask_function")
@@ -520,15 +534,19 @@ def pointwise_mask(b, h, q, kv):
 
 @requires("causal_mask_function")
 @pytest.mark.parametrize("name", BUILDERS)
-@given(geo=geometries(realistic=False), head_aware=st.booleans(), skips=st.booleans(), data=st.data())
-def test_use_vmap_changes_nothing(impl, name, geo, head_aware, skips, data):
+@given(data=st.data(), head_aware=st.booleans(), skips=st.booleans())
+@pinned_examples(any_call=True, head_aware=True, skips=True)  # the pinned calls (ANY_PINNED)
+def test_use_vmap_changes_nothing(impl, name, data, head_aware, skips):
     """``use_vmap=True`` evaluates the mask function point by point, under ``torch.vmap``, and changes
     nothing else: for every mask function of the contract (custom ones reading the head index too), with
     or without the skips allowed, the builder returns what it returns with ``use_vmap=False`` -- None in
     the same cases, otherwise a mask of the same shape, dtype and values.  A custom mask function written
     for single indices, which cannot broadcast, gives its truth table with ``use_vmap=True``."""
     fn = builder_with(impl, name, "use_vmap")
-    geo, spec, extra = builder_spec(data, impl, geo, tuple(MASK_KINDS), realistic=False)
+    case = draw_any_call(data, impl, tuple(MASK_KINDS))
+    if case is None:
+        return
+    geo, spec, extra = case
     device = runtime.device()
     options: dict = dict(extra)
     if skips:
