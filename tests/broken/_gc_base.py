@@ -21,8 +21,13 @@ def make_layer(
     keyword_tensors_reversed=False,
     default_on=False,
     wraps=True,
-    warn="when changed",
+    warn="once",
 ):
+    """A GradientCheckpointingLayer with one thing changed.  ``warn``: ``"once"`` (per layer class, the
+    documented rule), ``"when changed"`` (every time caching is turned off), ``"always"`` (every
+    checkpointed call) or ``"never"``."""
+    warned: set[str] = set()
+
     class GradientCheckpointingLayer(nn.Module):
         gradient_checkpointing = default_on
         _gradient_checkpointing_func = functools.partial(torch.utils.checkpoint.checkpoint, use_reentrant=False)
@@ -43,8 +48,12 @@ def make_layer(
                     for name in CACHE:
                         if kw.get(name) is not None:
                             kw[name], changed = None, True
+                name = type(self).__name__
                 if warn == "always" or (warn == "when changed" and changed):
-                    logger.warning("caching turned off in %s", type(self).__name__)
+                    logger.warning("caching turned off in %s", name)
+                elif warn == "once" and changed and name not in warned:
+                    warned.add(name)
+                    logger.warning("caching turned off in %s", name)
                 if drop_kwargs:
                     kw = {}
                 if keyword_tensors_reversed:
