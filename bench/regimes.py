@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
             for name in regimes["reached"]:
                 reached[key][name] += 1
         below = sum(1 for key in declared if any(reached[key][n] < runs[key] for n in declared[key]))
-        print(f"seed {seed}: {run.elapsed:.0f} s, {run.summary()}; properties below: {below}", file=sys.stderr, flush=True)
+        print(
+            f"seed {seed}: {run.elapsed:.0f} s, {run.summary()}; properties below: {below}", file=sys.stderr, flush=True
+        )
     total = time.perf_counter() - started
 
     n = len(seeds)
