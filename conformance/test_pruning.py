@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 import torch
-from hypothesis import given, note
+from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from layer_conformance import reference
@@ -20,16 +20,31 @@ from layer_conformance.strategies import (
     seeds,
     sizes,
 )
+from layer_conformance.strategies.pruning import HEAD_REGIMES, PINNED_HEAD_SETS
 from layer_conformance.support import runtime
 from layer_conformance.support.checks import assert_close, assert_equal, assert_raises, describe, requires
 
 # --------------------------------------------------------------------------- heads
 
 
+def pinned_heads(**fixed):
+    """Explicit examples: every request of :data:`PINNED_HEAD_SETS` (labelled by the property: they bypass
+    the strategy)."""
+
+    def decorate(fn):
+        for hs in reversed(PINNED_HEAD_SETS):
+            fn = example(hs=hs, **fixed)(fn)
+        return fn
+
+    return decorate
+
+
 @requires("find_pruneable_heads_and_indices")
 @given(hs=head_sets())
+@pinned_heads()
 def test_heads_to_prune_are_requested_minus_already_pruned(impl, hs):
     """The returned heads are the requested heads (as a set) minus the already pruned ones."""
+    HEAD_REGIMES.label(hs)  # the pinned requests bypass the strategy
     heads, _ = impl.find_pruneable_heads_and_indices(*hs.call_args())
     call = f"find_pruneable_heads_and_indices{hs.call_args()}"
     assert_equal(set(heads), set(hs.heads) - hs.already_pruned, what="heads to prune", call=call)
@@ -37,9 +52,11 @@ def test_heads_to_prune_are_requested_minus_already_pruned(impl, hs):
 
 @requires("find_pruneable_heads_and_indices")
 @given(hs=head_sets())
+@pinned_heads()
 def test_index_keeps_whole_heads_of_the_current_layout(impl, hs):
     """The index is a LongTensor listing, in increasing order, the rows of the current layout (``n_heads``
     heads of ``head_size`` rows, already pruned heads removed) of every head that stays."""
+    HEAD_REGIMES.label(hs)  # the pinned requests bypass the strategy
     _, index = impl.find_pruneable_heads_and_indices(*hs.call_args())
     call = f"find_pruneable_heads_and_indices{hs.call_args()}"
     assert isinstance(index, torch.Tensor), f"index is {type(index).__name__}, but should be a LongTensor [{call}]"
@@ -73,8 +90,10 @@ def test_two_rounds_equal_one_round_with_the_union(impl, hs, data):
 
 @requires("find_pruneable_heads_and_indices")
 @given(hs=head_sets())
+@pinned_heads()
 def test_heads_match_reference(impl, hs):
     """Differential: same heads and same index as the reference."""
+    HEAD_REGIMES.label(hs)  # the pinned requests bypass the strategy
     heads, index = impl.find_pruneable_heads_and_indices(*hs.call_args())
     ref_heads, ref_index = reference.find_pruneable_heads_and_indices(*hs.call_args())
     call = f"find_pruneable_heads_and_indices{hs.call_args()}"

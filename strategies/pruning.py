@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from layer_conformance.support.regimes import Regimes
 
-__all__ = ["HEAD_REGIMES", "INDEX_REGIMES", "HeadSet", "head_sets", "index_kinds", "prune_indices"]
+__all__ = ["HEAD_REGIMES", "INDEX_REGIMES", "PINNED_HEAD_SETS", "HeadSet", "head_sets", "index_kinds", "prune_indices"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ HEAD_REGIMES = Regimes(
         "a head requested twice": lambda hs: len(set(hs.heads)) < len(hs.heads),
         "an already pruned head requested": lambda hs: bool(set(hs.heads) & hs.already_pruned),
         "nothing pruned before": lambda hs: not hs.already_pruned,
+        "some heads pruned before": lambda hs: 0 < len(hs.already_pruned) < hs.total_heads,
         "every head pruned before": lambda hs: hs.n_heads == 0,
         "one head in all": lambda hs: hs.total_heads == 1,
     },
@@ -68,12 +69,11 @@ def head_sets(draw: st.DrawFn, *, max_heads: int = 8, max_head_size: int = 4) ->
     head_size = draw(st.integers(1, max_head_size), label="head_size")
     all_heads = list(range(total))
     # one flag per head: no uniqueness retries, and it shrinks to the empty set
-    flags = draw(
-        st.one_of(
-            st.just([False] * total), st.just([True] * total), st.lists(st.booleans(), min_size=total, max_size=total)
-        ),
-        label="already_pruned",
-    )
+    before = draw(st.sampled_from(["some", "some", "none", "all"]), label="pruned before")
+    if before == "some":
+        flags = draw(st.lists(st.booleans(), min_size=total, max_size=total), label="already_pruned")
+    else:
+        flags = [before == "all"] * total
     already = frozenset(h for h, pruned in zip(all_heads, flags, strict=True) if pruned)
     heads = draw(
         st.one_of(
@@ -84,6 +84,15 @@ def head_sets(draw: st.DrawFn, *, max_heads: int = 8, max_head_size: int = 4) ->
         label="heads",
     )
     return HEAD_REGIMES.label(HeadSet(total, head_size, already, tuple(heads)))
+
+
+#: Requests for explicit examples: heads after an already pruned one (their rows move in the current
+#: layout), a head requested twice, an already pruned head requested, every head requested, nothing.
+PINNED_HEAD_SETS = (
+    HeadSet(4, 2, frozenset({1}), (0, 2, 2, 1)),
+    HeadSet(3, 1, frozenset(), (0, 1, 2)),
+    HeadSet(2, 3, frozenset({0}), ()),
+)
 
 
 #: How pruning indices are drawn: "sorted-unique" is the documented use; the

@@ -251,8 +251,8 @@ PINNED: dict[str, tuple[tuple[Geometry, MaskSpec], ...]] = {
 #: ``geometries(realistic=False)``), run as explicit examples (``pinned_examples(any_call=True)``):
 #: together they reach every regime those properties declare.
 ANY_PINNED: tuple[tuple[Geometry, MaskSpec], ...] = (
-    # one query before every key (it attends nothing), a 2-D mask shorter than the keys, keys from past 0
-    (Geometry(1, 1, 4, 0, 2, ((T, T, T),)), MaskSpec("causal")),
+    # one query after keys from past 0, a 2-D mask shorter than the keys: the keys past it hold no token
+    (Geometry(1, 1, 4, 5, 2, ((T, T, T),)), MaskSpec("causal")),
     # fewer keys than queries, no 2-D mask, a window of one key
     (Geometry(2, 4, 2, 1, 0), MaskSpec("sliding_window_causal", window=1)),
     # left padding, a window narrower than the keys
