@@ -57,8 +57,9 @@ def run_suite(
     targets: tuple[str, ...] = ("conformance",),
     env: dict[str, str] | None = None,
     check: bool = True,
+    cwd: Path = ROOT,
 ) -> Run:
-    """Run ``python -m pytest TARGETS ARGS --conformance-report=TMP`` from the repository root.
+    """Run ``python -m pytest TARGETS ARGS --conformance-report=TMP`` from the repository root (or ``cwd``).
 
     With ``check``, an exit code other than 0 (all passed) or 1 (some failed) stops the script
     with the tail of the output (a usage error, an internal error, no tests)."""
@@ -67,7 +68,7 @@ def run_suite(
     with tempfile.TemporaryDirectory(prefix="lc-bench-") as tmp:
         command = [python, "-m", "pytest", *targets, "-p", "no:cacheprovider", f"--conformance-report={tmp}", *args]
         start = time.perf_counter()
-        proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})})
+        proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
         elapsed = time.perf_counter() - start
         output = proc.stdout + proc.stderr
         if check and proc.returncode not in (0, 1):
