@@ -57,9 +57,10 @@ def run_suite(
     targets: tuple[str, ...] = ("conformance",),
     env: dict[str, str] | None = None,
     check: bool = True,
-    cwd: Path = ROOT,
+    root: Path = ROOT,
 ) -> Run:
-    """Run ``python -m pytest TARGETS ARGS --conformance-report=TMP`` from the repository root (or ``cwd``).
+    """Run ``python -m pytest TARGETS ARGS --conformance-report=TMP`` from the repository root (or from
+    another checkout, ``root``, with the ``python`` of its own environment).
 
     With ``check``, an exit code other than 0 (all passed) or 1 (some failed) stops the script
     with the tail of the output (a usage error, an internal error, no tests)."""
@@ -68,7 +69,7 @@ def run_suite(
     with tempfile.TemporaryDirectory(prefix="lc-bench-") as tmp:
         command = [python, "-m", "pytest", *targets, "-p", "no:cacheprovider", f"--conformance-report={tmp}", *args]
         start = time.perf_counter()
-        proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+        proc = subprocess.run(command, cwd=root, capture_output=True, text=True, env={**os.environ, **(env or {})})
         elapsed = time.perf_counter() - start
         output = proc.stdout + proc.stderr
         if check and proc.returncode not in (0, 1):
@@ -85,3 +86,15 @@ def run_suite(
 def best_of(n: int, args: list[str], **kwargs: Any) -> Run:
     """The fastest of ``n`` runs."""
     return min((run_suite(args, **kwargs) for _ in range(n)), key=lambda r: r.elapsed)
+
+
+def interleaved(n: int, configurations: dict[str, dict[str, Any]]) -> dict[str, Run]:
+    """The fastest of ``n`` runs of each configuration (``run_suite`` keyword arguments), taken in turns --
+    A, B, A, B, ... -- so that a slower stretch of the machine weighs on every configuration alike."""
+    best: dict[str, Run] = {}
+    for _ in range(n):
+        for name, kwargs in configurations.items():
+            run = run_suite(**kwargs)
+            if name not in best or run.elapsed < best[name].elapsed:
+                best[name] = run
+    return best

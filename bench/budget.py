@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lc-budget-") as tmp:
         env = export(args.against, Path(tmp))
         for seed in range(args.repeat):
-            old = run_suite([*common, f"--hypothesis-seed={seed}"], env=env, cwd=Path(tmp) / "tree")
+            old = run_suite([*common, f"--hypothesis-seed={seed}"], env=env, root=Path(tmp) / "tree")
             new = run_suite([*common, f"--hypothesis-seed={seed}"])
             before.append(old.elapsed)
             after.append(new.elapsed)

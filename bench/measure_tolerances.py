@@ -124,6 +124,23 @@ def attention_fp64_pairs(g: torch.Generator, dtype, device) -> Iterator[Pair]:
             yield attended(call(REFERENCE, name, case, q, k, v, dtype=dtype, device=device)[0], case, device), expected
 
 
+def backend_fp64_pairs(impl, key: str):
+    """A pair function for one attention backend of ``impl``: its output in ``dtype`` against the float64
+    definition (the ``attention_fp64`` kind), on the draws of the other attention kinds."""
+    from layer_conformance.backends import resolve
+    from layer_conformance.support.attention import expressible
+
+    def pairs(g: torch.Generator, dtype, device) -> Iterator[Pair]:
+        backend = resolve(impl, key, torch.device(device).type)
+        case = expressible(backend.caps, _attention_case(g))
+        q, k, v = case.qkv(dtype, device)
+        expected = attended(definition(case, q, k, v, case.bias(torch.float64, device)), case, device)
+        with torch.no_grad():
+            yield attended(call(impl, backend, case, q, k, v, dtype=dtype, device=device)[0], case, device), expected
+
+    return pairs
+
+
 def attention_grad_fp64_pairs(g: torch.Generator, dtype, device) -> Iterator[Pair]:
     """Gradients of q, k and v of eager and sdpa in ``dtype`` (attended rows, a random upstream gradient)
     against those of the float64 definition."""
@@ -275,7 +292,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="replace this device's rows in conformance/support/tolerances.py with the result",
     )
+    parser.add_argument(
+        "--backend",
+        action="append",
+        default=[],
+        metavar="IMPL:KEY",
+        help="measure attention backend KEY of implementation IMPL against the float64 definition instead, and "
+        "compare with the attention_fp64 rows",
+    )
     args = parser.parse_args(argv)
+    if args.backend:
+        return measure_backends(args.backend, args.device, args.draws)
     literal: dict[str, list[str]] = {}
     print(
         f"# torch {torch.__version__} on {args.device}: {platform.processor() or platform.machine()}, python {sys.version.split()[0]}"
@@ -308,6 +335,33 @@ def main(argv: list[str] | None = None) -> int:
         note = f"# Measured on {where}, torch {torch.__version__}, {args.draws} draws per kind (docs/tolerances.md).\n"
         write_table(torch.device(args.device).type, note, text)
     return 0
+
+
+def measure_backends(specs: list[str], device: str, draws: int) -> int:
+    """Per backend and dtype: the largest errors against the float64 definition, and whether the
+    ``attention_fp64`` row of the table covers them (exit 1 if one does not)."""
+    from layer_conformance.support.tolerances import tolerance
+
+    print(f"# torch {torch.__version__} on {device}; {draws} draws per dtype")
+    print(
+        "| implementation | backend | dtype | max abs error (\\|e\\| < 1) | max rel error (\\|e\\| >= 1) | attention_fp64 row | covered |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    ok = True
+    for spec in specs:
+        impl_name, _, key = spec.rpartition(":")
+        impl = load_implementation(impl_name)
+        KINDS["backend"] = backend_fp64_pairs(impl, key)
+        for dtype in DTYPES:
+            err_abs, err_rel = measure("backend", dtype, device, draws)
+            row = tolerance("attention_fp64", dtype, device)
+            covered = err_abs <= row.atol and err_rel <= row.rtol
+            ok &= covered
+            print(
+                f"| {impl_name} | {key} | {str(dtype)[6:]} | {err_abs:.3g} | {err_rel:.3g} | {row} | {'yes' if covered else 'NO'} |"
+            )
+        del KINDS["backend"]
+    return 0 if ok else 1
 
 
 def write_table(device_type: str, note: str, literal: str) -> None:

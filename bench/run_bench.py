@@ -1,10 +1,14 @@
 """Benchmark the suite: wall time serial and with ``-n 2``, per module, and examples per property.
 
     python bench/run_bench.py [--impl SPEC] [--profile NAME] [--repeat N] [--output FILE]
+                              [--against CHECKOUT [--against-python PYTHON]]
 
 Speed is measured here, never in a timed test.  Each configuration runs the
 suite in a fresh ``python -m pytest`` process (interpreter and torch start-up
-included, as a user sees it); the best of ``--repeat`` runs is reported.  The
+included, as a user sees it); the best of ``--repeat`` runs is reported, the
+configurations taken in turns.  ``--against`` adds another checkout of the suite
+(an earlier commit, with its own environment) to the same turns: serial and
+``-n 2`` wall times of both, measured under the same conditions.  The
 per-module and per-property figures (outcome, examples run, call time) come from
 the ``report.json`` of the best serial run.  Output is Markdown.
 """
@@ -21,7 +25,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from _suite import ROOT, Run, best_of
+from _suite import ROOT, Run, interleaved
 
 SPIN = "import time\nt = time.perf_counter()\ns = 0\nfor i in range(15_000_000):\n    s += i\nprint(time.perf_counter() - t)"
 
@@ -122,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default=None, help="Hypothesis profile (default: the plugin's default)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--output", type=Path, default=None, help="also write the Markdown here")
+    parser.add_argument("--against", type=Path, default=None, help="another checkout of the suite to measure alike")
+    parser.add_argument("--against-python", default=None, help="its interpreter (default: CHECKOUT/.venv/bin/python)")
     parser.add_argument(
         "--first-failures", action="store_true", help="also time each broken implementation's first failure"
     )
@@ -138,13 +144,23 @@ def main(argv: list[str] | None = None) -> int:
     emit(f"Command: `python bench/run_bench.py {' '.join(argv if argv is not None else sys.argv[1:])}`".rstrip())
     emit(f"Implementations: {', '.join(args.impl) or 'reference (default)'}; profile: {args.profile or 'default'}")
     emit("")
-    serial = best_of(args.repeat, ["-q", *common])
-    parallel = best_of(args.repeat, ["-q", "-n", "2", *common])
+    configurations = {"serial": dict(args=["-q", *common]), "`-n 2`": dict(args=["-q", "-n", "2", *common])}
+    if args.against:
+        other = dict(root=args.against, python=args.against_python or str(args.against / ".venv" / "bin" / "python"))
+        configurations["serial, against"] = dict(args=["-q", *common], **other)
+        configurations["`-n 2`, against"] = dict(args=["-q", "-n", "2", *common], **other)
+    runs = interleaved(args.repeat, configurations)
+    serial, parallel = runs["serial"], runs["`-n 2`"]
     emit(f"| run | wall time (s), best of {args.repeat} | result (report.json) |")
     emit("|---|---|---|")
-    emit(f"| serial | {serial.elapsed:.1f} | {serial.summary()} |")
-    emit(f"| `-n 2` | {parallel.elapsed:.1f} | {parallel.summary()} |")
+    for name, run in runs.items():
+        where = f" ({args.against.name})" if "against" in name else ""
+        emit(f"| {name.replace(', against', '')}{where} | {run.elapsed:.1f} | {run.summary()} |")
     emit(f"| speed-up | {serial.elapsed / parallel.elapsed:.2f}x | |")
+    if args.against:
+        before = runs["`-n 2`, against"]
+        emit(f"| speed-up ({args.against.name}) | {runs['serial, against'].elapsed / before.elapsed:.2f}x | |")
+        emit(f"| `-n 2` wall time, this checkout / {args.against.name} | {parallel.elapsed / before.elapsed:.2f} | |")
     emit("")
     alone, together, ceiling = parallel_ceiling(args.repeat)
     emit("What bounds the speed-up on this machine (best of the same repeats):")
