@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             declared[key].update(regimes["declared"])
             for name in regimes["reached"]:
                 reached[key][name] += 1
+            for name in sorted(set(regimes["declared"]) - set(regimes["reached"])):
+                print(f"  seed {seed}: {key[0]} ({key[1]}) did not reach {name}", file=sys.stderr, flush=True)
         below = sum(1 for key in declared if any(reached[key][n] < runs[key] for n in declared[key]))
         print(
             f"seed {seed}: {run.elapsed:.0f} s, {run.summary()}; properties below: {below}", file=sys.stderr, flush=True

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from layer_conformance.reference import apply_chunking_to_forward as ref_chunking
 from layer_conformance.strategies import ChunkSpec, chunk_specs, dtypes, make_tensor, seeds
 from layer_conformance.strategies.chunking import CHUNK_REGIMES, PINNED_SPECS, chunk_regimes
+from layer_conformance.strategies.core import FLOAT_DTYPES, explicit
 from layer_conformance.support import runtime
 from layer_conformance.support.checks import (
     as_tensor_result,
@@ -83,7 +84,7 @@ def pinned(**fixed):
 @requires("apply_chunking_to_forward")
 @given(spec=chunk_specs(max_inputs=INPUTS), dtype=dtypes(allow_half=True, allow_float64=True), seed=seeds())
 @example(spec=ChunkSpec((1024,), 0, 512, ((1024,), (1024,))), dtype=torch.float32, seed=0)  # beyond small ints
-@pinned(dtype=torch.float32, seed=0)
+@explicit(*({"spec": s, "dtype": d, "seed": 0} for s, d in zip(PINNED_SPECS, FLOAT_DTYPES, strict=True)))  # each dtype
 def test_chunked_equals_unchunked(impl, spec, dtype, seed):
     """For a forward_fn independent along ``chunk_dim``, chunking (any dividing chunk size, any dim, negative
     dims included, 0 meaning no chunking) gives the result of applying forward_fn to the whole inputs,

@@ -32,6 +32,8 @@ from layer_conformance.strategies import (
     seeds,
     truth_table,
 )
+from layer_conformance.strategies.core import explicit
+from layer_conformance.strategies.masks import PINNED_SPECS, SPEC_REGIMES, spec_regimes
 from layer_conformance.support import runtime
 from layer_conformance.support.attention import builder_kwargs, builder_of, read_mask, running
 from layer_conformance.support.checks import (
@@ -70,6 +72,17 @@ def evaluate(fn, batch, heads, q_len, kv_len, q_offset=0, kv_offset=0) -> torch.
 # --------------------------------------------------------------------------- mask functions
 
 
+def _spec(data, kind, batch, kv_end):
+    """A drawn spec of ``kind``, or, for the explicit examples (``data`` an index; batch 2, 4 keys), the
+    pinned spec of that index (:data:`PINNED_SPECS`), labelled alike; None where the kind has fewer."""
+    if not isinstance(data, int):
+        return data.draw(mask_specs(batch=batch, kv_end=kv_end, kinds=[kind]), label="spec")
+    specs = PINNED_SPECS.get(kind, (MaskSpec(kind),))
+    if data >= len(specs):
+        return None
+    return SPEC_REGIMES.label((specs[data], kv_end), declared=spec_regimes([kind], kv_end))[0]
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @given(
     data=st.data(),
@@ -80,12 +93,17 @@ def evaluate(fn, batch, heads, q_len, kv_len, q_offset=0, kv_offset=0) -> torch.
     q_offset=offsets,
     kv_offset=offsets,
 )
+@explicit(
+    *({"data": i, "batch": 2, "heads": 1, "q_len": 4, "kv_len": 4, "q_offset": 0, "kv_offset": 0} for i in range(5))
+)
 def test_mask_function_truth_table(impl, kind, data, batch, heads, q_len, kv_len, q_offset, kv_offset):
     """Each mask function, evaluated on broadcast index tensors (with offsets), gives a bool tensor equal to
     its definition at every point: causal ``kv <= q``; bidirectional always; sliding window overlay
     ``kv > q - w`` (and causal); chunked ``(kv - lp[b]) // c == (q - lp[b]) // c`` (and causal); padding
     ``padding_mask[b, kv]``."""
-    spec = data.draw(mask_specs(batch=batch, kv_end=kv_offset + kv_len, kinds=[kind]), label="spec")
+    spec = _spec(data, kind, batch, kv_offset + kv_len)
+    if spec is None:
+        return
     out = evaluate(spec.build(impl, runtime.device()), batch, heads, q_len, kv_len, q_offset, kv_offset)
     call = f"{spec.call()} on a [{batch}, {heads}, {q_len}, {kv_len}] grid, q_offset={q_offset}, kv_offset={kv_offset}"
     assert_equal(out.dtype, torch.bool, what="mask dtype", call=call)
@@ -95,9 +113,12 @@ def test_mask_function_truth_table(impl, kind, data, batch, heads, q_len, kv_len
 
 @pytest.mark.parametrize("kind", KINDS)
 @given(data=st.data(), batch=st.integers(1, 2), q_len=st.integers(1, 4), kv_len=st.integers(1, 4), q_offset=offsets)
+@explicit(*({"data": i, "batch": 2, "q_len": 4, "kv_len": 4, "q_offset": 0} for i in range(5)))
 def test_point_evaluation_agrees_with_broadcast_evaluation(impl, kind, data, batch, q_len, kv_len, q_offset):
     """A mask function used with index tensors equals evaluating it point by point (0-d index tensors)."""
-    spec = data.draw(mask_specs(batch=batch, kv_end=kv_len, kinds=[kind]), label="spec")
+    spec = _spec(data, kind, batch, kv_len)
+    if spec is None:
+        return
     fn = spec.build(impl, runtime.device())
     broadcast = evaluate(fn, batch, 1, q_len, kv_len, q_offset)
     dev = runtime.device()
@@ -486,14 +507,31 @@ def bidirectional_geometries(draw: st.DrawFn) -> tuple[Geometry, bool]:
         geo = Geometry(batch, q_length, kv_length, attention_mask=attention_mask)
     else:
         geo = draw(geometries(realistic=False, label=False), label="geometry")
+    return _label_bidirectional((geo, realistic))
+
+
+def _label_bidirectional(case: tuple[Geometry, bool]) -> tuple[Geometry, bool]:
     declared = ["no 2-D mask", "a 2-D mask without padding", "left padding", "right padding", "inner padding"]
-    GEOMETRY_REGIMES.label(geo, declared=declared)
-    return BIDIRECTIONAL_REGIMES.label((geo, realistic))
+    GEOMETRY_REGIMES.label(case[0], declared=declared)
+    return BIDIRECTIONAL_REGIMES.label(case)
+
+
+#: Explicit examples of the bidirectional skip, as models call it: no 2-D mask, one without padding, left,
+#: right and inner padding (every key attended, some masked); and one other call (an offset).
+PINNED_BIDIRECTIONAL = (
+    (Geometry(1, 2, 3), True),
+    (Geometry(2, 2, 3, attention_mask=((True,) * 3, (True,) * 3)), True),
+    (Geometry(2, 3, 3, attention_mask=((False, True, True), (True, True, True))), True),
+    (Geometry(1, 1, 4, attention_mask=((True, True, True, False),)), True),
+    (Geometry(2, 2, 4, attention_mask=((True, False, True, True), (True,) * 4)), True),
+    (Geometry(1, 2, 3, 1, 0), False),
+)
 
 
 @requires("bidirectional_mask_function")
 @pytest.mark.parametrize("name", BUILDERS)
 @given(case=bidirectional_geometries())
+@explicit(*({"case": case} for case in PINNED_BIDIRECTIONAL), label=lambda kw: _label_bidirectional(kw["case"]))
 def test_bidirectional_skip_returns_none_exactly_when_every_key_is_attended(impl, name, case):
     """With ``allow_is_bidirectional_skip=True``, as models build bidirectional masks (the bidirectional mask
     function, the 2-D padding mask with one entry per key, offsets 0, no causal skip), the builder returns

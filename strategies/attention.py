@@ -3,11 +3,13 @@
 Regimes (:data:`ATTENTION_REGIMES`, :mod:`layer_conformance.support.regimes`): each mask style; one
 query (decode), as many queries as keys, fewer, more; one key; grouped heads, grouped heads in decode;
 a query row whose keys are all masked; a scaling other than ``head_dim ** -0.5``.  Every draw is
-labelled; the draws lean towards them, nothing is filtered.
+labelled; the draws lean towards them, nothing is filtered, and :func:`pinned_cases` gives each
+property explicit examples that reach every regime its strategy declares, in every run.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -19,7 +21,15 @@ from layer_conformance.support.regimes import Regimes
 
 from .core import make_tensor, seeds
 
-__all__ = ["ATTENTION_REGIMES", "MASK_STYLES", "AttentionCase", "attention_cases", "attention_module"]
+__all__ = [
+    "ATTENTION_REGIMES",
+    "MASK_STYLES",
+    "AttentionCase",
+    "attention_cases",
+    "attention_module",
+    "attention_regimes",
+    "pinned_cases",
+]
 
 #: How a case masks the keys: none at all, causal (upper-left), additive floats, booleans.
 MASK_STYLES = ("none", "causal", "additive", "boolean")
@@ -171,6 +181,11 @@ def attention_cases(
         no_empty_rows=no_empty_rows,
         masked_row=masked_row,
     )
+    return ATTENTION_REGIMES.label(case, declared=attention_regimes(styles, max_groups, no_empty_rows))
+
+
+def attention_regimes(styles: tuple[str, ...] = MASK_STYLES, max_groups: int = 3, no_empty_rows: bool = False):
+    """The regimes of :data:`ATTENTION_REGIMES` that :func:`attention_cases` declares for these arguments."""
     declared = [f"mask {s}" for s in styles]
     declared += ["one query (decode)", "as many queries as keys", "fewer queries than keys", "more queries than keys"]
     declared += ["one key", "a scaling other than head_dim ** -0.5"]
@@ -178,4 +193,61 @@ def attention_cases(
         declared += ["grouped heads", "grouped heads in decode"]
     if not no_empty_rows and {"additive", "boolean"} & set(styles):
         declared.append("a fully masked query row")
-    return ATTENTION_REGIMES.label(case, declared=declared)
+    return declared
+
+
+def _pinned(styles: tuple[str, ...], max_groups: int, no_empty_rows: bool) -> list[AttentionCase]:
+    """Calls :func:`attention_cases` (with these arguments) can draw that together reach every regime it
+    declares: grouped heads in decode with a query row that attends nothing and a scaling of 1; as many
+    queries as keys; more queries than keys, one key; fewer queries than keys -- each mask style once."""
+    random = [s for s in ("boolean", "additive") if s in styles] or [styles[0]]
+    rest = [s for s in styles if s != random[0]]
+    order = [random[0], *rest] + [styles[0]] * 3
+    sizes = [(1, 3, 2, 1.0), (3, 3, 1, None), (4, 1, 3, None), (2, 4, 1, None)]  # q_len, kv_len, groups, scaling
+    cases = []
+    for i, (q_len, kv_len, groups, scaling) in enumerate(sizes):
+        style = order[i]
+        masked = 0 if i == 0 and style in ("additive", "boolean") and not no_empty_rows else None
+        cases.append(
+            AttentionCase(
+                batch=2,
+                kv_heads=2 if i % 2 else 1,
+                groups=min(groups, max_groups),
+                q_len=q_len,
+                kv_len=kv_len,
+                head_dim=4,
+                seed=17 + i,
+                mask_style=style,
+                mask_seed=29 + i,
+                scaling=0.5 if scaling is None else scaling,  # 4 ** -0.5 unless given
+                no_empty_rows=no_empty_rows,
+                masked_row=masked,
+            )
+        )
+    return cases
+
+
+def pinned_cases(*, styles: tuple[str, ...] = MASK_STYLES, max_groups: int = 3, no_empty_rows: bool = False, **fixed):
+    """Explicit examples for a property drawing ``case=attention_cases(...)`` with these arguments: the calls of
+    :func:`_pinned` (with the ``fixed`` values of the property's other arguments), so that every regime the
+    strategy declares is reached in every run whatever the seed.  The property is wrapped so that these
+    calls, which bypass the strategy, are labelled like drawn ones."""
+    from hypothesis import example
+
+    cases = _pinned(tuple(styles), max_groups, no_empty_rows)
+    declared = attention_regimes(tuple(styles), max_groups, no_empty_rows)
+    pinned = set(cases)
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def labelled(*args, **kwargs):
+            case = kwargs.get("case")
+            if case in pinned:
+                ATTENTION_REGIMES.label(case, declared=declared)
+            return fn(*args, **kwargs)
+
+        for case in reversed(cases):
+            labelled = example(case=case, **fixed)(labelled)
+        return labelled
+
+    return decorate

@@ -7,6 +7,10 @@ replays exactly and shrinks towards seed 0 and small shapes.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import torch
 from hypothesis import strategies as st
 
@@ -18,6 +22,9 @@ __all__ = [
     "FLOAT_DTYPES",
     "LOW_PRECISION",
     "dtypes",
+    "explicit",
+    "label_dtype",
+    "label_lead",
     "generator",
     "leading_dims",
     "make_tensor",
@@ -167,3 +174,43 @@ def tensors(
         dtype = draw(dtype)
     seed = draw(seeds())
     return make_tensor(shape, seed, dtype, scale=scale)
+
+
+def label_dtype(dtype: torch.dtype | None) -> None:
+    """Label a dtype given to a property by an explicit example (it bypasses :func:`dtypes`)."""
+    if dtype is not None:
+        DTYPE_REGIMES.label(dtype, declared=DTYPE_REGIMES.of(dtype))
+
+
+def label_lead(lead: tuple[int, ...]) -> None:
+    """Label leading dims given to a property by an explicit example (they bypass :func:`leading_dims`)."""
+    LEAD_REGIMES.label(lead, declared=LEAD_REGIMES.of(lead))
+
+
+def explicit(*examples: dict[str, Any], label: Callable[[dict[str, Any]], None] | None = None):
+    """Explicit examples (each a dict of the property's arguments) that reach, in every run, the regimes
+    random draws reach only in most.  Their values bypass the strategies, so the property is wrapped: every
+    call's arguments go through ``label`` (a drawn value labelled twice counts once) and its ``dtype``
+    (by default) through :func:`label_dtype`; an example whose dtype is not selected (``--dtype``) does
+    nothing."""
+    from hypothesis import example
+
+    from layer_conformance.support import runtime
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def labelled(*args, **kwargs):
+            dtype = kwargs.get("dtype")
+            if isinstance(dtype, torch.dtype):
+                if not runtime.dtype_allowed(dtype):
+                    return None
+                label_dtype(dtype)
+            if label is not None:
+                label(kwargs)
+            return fn(*args, **kwargs)
+
+        for values in reversed(examples):
+            labelled = example(**values)(labelled)
+        return labelled
+
+    return decorate

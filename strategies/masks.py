@@ -31,6 +31,7 @@ __all__ = [
     "GEOMETRY_REGIMES",
     "LIST_REGIMES",
     "MASK_KINDS",
+    "PINNED_SPECS",
     "SPEC_REGIMES",
     "Geometry",
     "MaskSpec",
@@ -190,6 +191,30 @@ def spec_regimes(kinds: Sequence[str], kv_end: int) -> list[str]:
             if reachable and name not in names:
                 names.append(name)
     return names
+
+
+_T, _F = True, False
+
+#: Specs of each kind for 2 batch rows and 4 key positions, run by the mask-function properties as explicit
+#: examples: together they reach every regime of :data:`SPEC_REGIMES` in every run.
+PINNED_SPECS: dict[str, tuple[MaskSpec, ...]] = {
+    **{
+        kind: (MaskSpec(kind, window=1), MaskSpec(kind, window=2), MaskSpec(kind, window=5))
+        for kind in ("sliding_window_overlay", "sliding_window_causal")
+    },
+    **{
+        kind: (
+            MaskSpec(kind, chunk=1, left_padding=(0, 0)),
+            MaskSpec(kind, chunk=2, left_padding=(1, 0)),
+            MaskSpec(kind, chunk=4, left_padding=(0, 2)),
+        )
+        for kind in ("chunked_overlay", "chunked_causal")
+    },
+    "padding": tuple(
+        MaskSpec("padding", padding=(row, (_T, _T, _T, _T)))
+        for row in ((_T, _T, _T, _T), (_F, _T, _T, _T), (_T, _T, _T, _F), (_T, _F, _T, _T), (_F, _F, _F, _F))
+    ),
+}
 
 
 @st.composite

@@ -3,7 +3,8 @@
 Regimes (:mod:`layer_conformance.support.regimes`): :data:`HEAD_REGIMES` -- nothing requested, every
 head requested, a head requested twice, an already pruned head requested, nothing pruned before, every
 head pruned before, one head in all; :data:`INDEX_REGIMES` -- one index kept, every index kept.  Every
-draw is labelled; the draws lean towards them.
+draw is labelled; the draws lean towards them, and the index properties' explicit examples
+(:func:`pinned_index`: one index, every index) reach both index regimes in every run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,17 @@ from hypothesis import strategies as st
 
 from layer_conformance.support.regimes import Regimes
 
-__all__ = ["HEAD_REGIMES", "INDEX_REGIMES", "PINNED_HEAD_SETS", "HeadSet", "head_sets", "index_kinds", "prune_indices"]
+__all__ = [
+    "HEAD_REGIMES",
+    "INDEX_REGIMES",
+    "PINNED_HEAD_SETS",
+    "HeadSet",
+    "head_sets",
+    "index_kinds",
+    "index_regimes",
+    "pinned_index",
+    "prune_indices",
+]
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,18 @@ def prune_indices(draw: st.DrawFn, size: int, kind: str = "sorted-unique") -> to
         chosen = draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=2 * size))
     else:  # pragma: no cover - programming error
         raise ValueError(f"unknown index kind {kind!r}")
-    declared = ["one index kept", "every index kept"] if size > 1 and kind != "repeated" else ["one index kept"]
-    INDEX_REGIMES.label((chosen, size), declared=declared)
+    INDEX_REGIMES.label((chosen, size), declared=index_regimes(size, kind))
+    return torch.tensor(chosen, dtype=torch.long)
+
+
+def index_regimes(size: int, kind: str = "sorted-unique") -> list[str]:
+    """The regimes of :data:`INDEX_REGIMES` that :func:`prune_indices` declares for ``size`` and ``kind``."""
+    return ["one index kept", "every index kept"] if size > 1 and kind != "repeated" else ["one index kept"]
+
+
+def pinned_index(size: int, count: int | None, kind: str = "sorted-unique") -> torch.Tensor:
+    """For explicit examples: the first ``count`` indices of ``size`` (every one when ``count`` is None), in
+    order, labelled as :func:`prune_indices` labels its draws (``kind`` decides what is declared)."""
+    chosen = list(range(size if count is None else min(count, size)))
+    INDEX_REGIMES.label((chosen, size), declared=index_regimes(size, kind))
     return torch.tensor(chosen, dtype=torch.long)
