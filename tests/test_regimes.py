@@ -101,6 +101,39 @@ def test_pinned_chunk_specs_and_head_requests_reach_every_regime():
     assert _missing(heads) == []
 
 
+@pytest.mark.parametrize(
+    "styles, max_groups, no_empty_rows",
+    [
+        (("none", "causal", "additive", "boolean"), 3, False),
+        (("none", "causal", "additive", "boolean"), 3, True),
+        (("none", "additive", "boolean"), 3, False),
+        (("none", "additive"), 3, False),
+        (("none",), 3, False),
+        (("none", "boolean"), 1, False),
+    ],
+)
+def test_pinned_attention_cases_reach_every_regime_their_strategy_declares(styles, max_groups, no_empty_rows):
+    from layer_conformance.strategies.attention import ATTENTION_REGIMES, _pinned, attention_regimes
+
+    def cases():
+        for case in _pinned(styles, max_groups, no_empty_rows):
+            ATTENTION_REGIMES.label(case, declared=attention_regimes(styles, max_groups, no_empty_rows))
+
+    assert _missing(cases) == []
+
+
+def test_pinned_mask_specs_reach_every_regime_of_their_kind():
+    from layer_conformance.strategies.masks import MASK_KINDS, PINNED_SPECS, SPEC_REGIMES, spec_regimes
+
+    for kind in MASK_KINDS:
+
+        def specs(kind=kind):
+            for spec in PINNED_SPECS.get(kind, ()):
+                SPEC_REGIMES.label((spec, 4), declared=spec_regimes([kind], 4))
+
+        assert _missing(specs) == [], kind
+
+
 def _report(tmp_path: Path, *extra: str) -> dict:
     out = tmp_path / f"r{len(list(tmp_path.iterdir()))}"
     done = subprocess.run(
