@@ -48,7 +48,7 @@ def function_key(key: str) -> str:
 
 
 def run_seed(
-    names: list[str], seed: int, profile: str, killed_by_only: bool = False
+    names: list[str], seed: int, profile: str, killed_by_only: bool = False, no_shrink: bool = False
 ) -> tuple[dict[str, dict[str, set[str]]], float, str]:
     """impl name -> property (function key) -> outcomes, the wall time and the summary of one session."""
     args = [
@@ -61,6 +61,7 @@ def run_seed(
         "-o",
         f"pythonpath={ROOT} {ROOT / 'bench'}",
         *(["-p", "_killed_by_only"] if killed_by_only else []),
+        *(["-p", "_no_shrink"] if no_shrink else []),
         *[f"--attention-backend={key}" for key in BACKENDS],
         *[f"--impl=tests.broken.{name}" for name in names],
     ]
@@ -83,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         help="run only the properties each broken implementation's KILLED_BY names (faster; 'any property failed' "
         "then counts those only)",
     )
+    parser.add_argument(
+        "--no-shrink",
+        action="store_true",
+        help="skip Hypothesis' shrink phase (the same examples, so the same verdicts; no smallest failing example)",
+    )
     parser.add_argument("--output", type=Path, default=None, help="also write the Markdown here")
     args = parser.parse_args(argv)
     names = args.only or broken_names()
@@ -91,10 +97,38 @@ def main(argv: list[str] | None = None) -> int:
     any_failed: dict[str, list[int]] = {name: [] for name in names}
     #: per broken implementation, property of KILLED_BY -> seeds under which it did not fail
     survived: dict[str, dict[str, list[int]]] = {name: defaultdict(list) for name in names}
-    wall = []
+    wall: list[float] = []
     started = time.perf_counter()
+
+    def render() -> tuple[str, int]:
+        """The Markdown for the seeds run so far, and how many implementations were detected under each."""
+        done = seeds[: len(wall)]
+        n = len(done)
+        command = "python bench/detection.py" + (f" --seeds {args.seeds}" if args.seeds != 20 else "")
+        command += " --killed-by-only" if args.killed_by_only else ""
+        command += " --no-shrink" if args.no_shrink else ""
+        command += "".join(f" --only {o}" for o in args.only)
+        shrink = " without shrinking" if args.no_shrink else ""
+        lines = [
+            f"Command: `{command}`",
+            f"{n} seeds ({done[0]}..{done[-1]}), profile `{args.profile}`{shrink}, `-n 2`, {len(names)} broken "
+            f"implementations in one session per seed; {sum(wall) / n:.0f} s per session, "
+            f"{(time.perf_counter() - started) / 60:.1f} min in all",
+            "",
+            "| broken implementation | detected (every KILLED_BY property failed) | any property failed "
+            "| missed by (property: seeds) |",
+            "|---|---|---|---|",
+        ]
+        for name in names:
+            misses = "; ".join(f"`{key}`: {seeds_}" for key, seeds_ in survived[name].items()) or "-"
+            flag = "" if len(detected[name]) == n else " **below**"
+            lines.append(f"| {name} | {len(detected[name])}/{n}{flag} | {len(any_failed[name])}/{n} | {misses} |")
+        full = sum(len(detected[name]) == n for name in names)
+        lines += ["", f"Detected under every seed: {full} of {len(names)} broken implementations."]
+        return "\n".join(lines), full
+
     for seed in seeds:
-        outcomes, elapsed, summary = run_seed(names, seed, args.profile, args.killed_by_only)
+        outcomes, elapsed, summary = run_seed(names, seed, args.profile, args.killed_by_only, args.no_shrink)
         wall.append(elapsed)
         for name in names:
             seen = outcomes.get(f"tests.broken.{name}", {})
@@ -107,30 +141,11 @@ def main(argv: list[str] | None = None) -> int:
                 any_failed[name].append(seed)
         below = [n for n in names if seed not in detected[n]]
         print(f"seed {seed}: {elapsed:.0f} s, {summary}; not detected: {below or 'none'}", file=sys.stderr, flush=True)
-    total = time.perf_counter() - started
+        if args.output:  # the table so far, after every seed
+            args.output.write_text(render()[0] + "\n")
 
-    n = len(seeds)
-    command = "python bench/detection.py" + (f" --seeds {args.seeds}" if args.seeds != 20 else "")
-    command += " --killed-by-only" if args.killed_by_only else ""
-    command += "".join(f" --only {o}" for o in args.only)
-    lines = [
-        f"Command: `{command}`",
-        f"{n} seeds ({seeds[0]}..{seeds[-1]}), profile `{args.profile}`, `-n 2`, {len(names)} broken implementations "
-        f"in one session per seed; {sum(wall) / n:.0f} s per session, {total / 60:.1f} min in all",
-        "",
-        "| broken implementation | detected (every KILLED_BY property failed) | any property failed | missed by (property: seeds) |",
-        "|---|---|---|---|",
-    ]
-    for name in names:
-        misses = "; ".join(f"`{key}`: {seeds_}" for key, seeds_ in survived[name].items()) or "-"
-        flag = "" if len(detected[name]) == n else " **below**"
-        lines.append(f"| {name} | {len(detected[name])}/{n}{flag} | {len(any_failed[name])}/{n} | {misses} |")
-    full = sum(len(detected[name]) == n for name in names)
-    lines += ["", f"Detected under every seed: {full} of {len(names)} broken implementations."]
-    text = "\n".join(lines)
+    text, full = render()
     print(text)
-    if args.output:
-        args.output.write_text(text + "\n")
     return 0 if full == len(names) else 1
 
 

@@ -68,8 +68,16 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"seed {seed}: {run.elapsed:.0f} s, {run.summary()}; properties below: {below}", file=sys.stderr, flush=True
         )
-    total = time.perf_counter() - started
+        if args.output:  # the table so far, after every seed
+            done = seeds[: len(wall)]
+            args.output.write_text(render(args, done, wall, started, declared, reached, runs, bad)[0] + "\n")
+    text, complete = render(args, seeds[: len(wall)], wall, started, declared, reached, runs, bad)
+    print(text)
+    return 0 if complete else 1
 
+
+def render(args, seeds, wall, started, declared, reached, runs, bad) -> tuple[str, bool]:
+    """The Markdown for the runs so far, and whether every declared regime was reached in every run."""
     n = len(seeds)
     command = "python bench/regimes.py" + (f" --seeds {args.seeds}" if args.seeds != 20 else "")
     command += "".join(f" --impl {i}" for i in args.impl)
@@ -77,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"Command: `{command}`",
         f"{n} seeds ({seeds[0]}..{seeds[-1]}), profile `{args.profile}`, `-n 2`, {impls}; wall time per run: median "
-        f"{statistics.median(wall):.1f} s (min {min(wall):.1f}, max {max(wall):.1f}); {total / 60:.1f} min in all",
+        f"{statistics.median(wall):.1f} s (min {min(wall):.1f}, max {max(wall):.1f}); "
+        f"{(time.perf_counter() - started) / 60:.1f} min in all",
         "",
         "| property | implementation | regimes declared | reached in every run | below (regime: runs that reached it) |",
         "|---|---|---|---|---|",
@@ -98,11 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(declared)} properties declare {total_declared} regimes; {total_full} of them were reached in every "
         f"one of the {n} runs.  Failures: {failing}.",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.output:
-        args.output.write_text(text + "\n")
-    return 0 if total_full == total_declared and not bad else 1
+    return "\n".join(lines), total_full == total_declared and not bad
 
 
 if __name__ == "__main__":
