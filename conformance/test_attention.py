@@ -21,7 +21,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import example, given, note
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from layer_conformance import reference
@@ -36,7 +36,7 @@ from layer_conformance.strategies import (
     make_tensor,
     seeds,
 )
-from layer_conformance.strategies.attention import AttentionCase
+from layer_conformance.strategies.attention import AttentionCase, pinned_cases
 from layer_conformance.support import runtime
 from layer_conformance.support.attention import (
     as_mask,
@@ -59,7 +59,14 @@ from layer_conformance.support.checks import (
     backend_property,
     requires,
 )
-from layer_conformance.support.masks import CAUSAL_FAMILY, PHASES, draw_case, expected_mask, mask_functions
+from layer_conformance.support.masks import (
+    CAUSAL_FAMILY,
+    PHASES,
+    draw_case,
+    expected_mask,
+    mask_functions,
+    pinned_examples,
+)
 from layer_conformance.support.missing import missing
 from layer_conformance.support.tolerances import measured
 
@@ -89,6 +96,7 @@ def assert_matches_definition(out, case: AttentionCase, q, k, v, *, dtype, what:
 
 @backend_property()
 @given(case=attention_cases(), dtype=dtypes(allow_half=True, allow_float64=True))
+@pinned_cases(dtype=torch.float32)  # every regime of the cases, in every run
 def test_output_layout(impl, backend, case, dtype):
     """The output has shape [batch, q_len, heads, head_dim], the query's dtype and device, and is
     contiguous; the second value is what the backend declares: the attention weights [batch, heads, q_len,
@@ -119,6 +127,7 @@ def test_output_layout(impl, backend, case, dtype):
 
 @backend_property()
 @given(case=attention_cases(), dtype=dtypes(allow_half=True, allow_float64=True))
+@pinned_cases(dtype=torch.float32)  # every regime of the cases, in every run
 def test_matches_float64_definition(impl, backend, case, dtype):
     """The output equals ``softmax(q k^T * scaling + mask) v`` computed in float64, with key/value head
     ``h // groups`` serving query head ``h`` (grouped-query attention), for every mask style the backend
@@ -134,13 +143,14 @@ def test_matches_float64_definition(impl, backend, case, dtype):
 
 
 @backend_property()
-@given(case=attention_cases(), dtype=st.sampled_from([torch.float32, torch.float64]), seed=seeds())
+@given(case=attention_cases(no_empty_rows=True), dtype=st.sampled_from([torch.float32, torch.float64]), seed=seeds())
+@pinned_cases(no_empty_rows=True, dtype=torch.float32, seed=0)  # every regime of the cases, in every run
 def test_gradients_match_the_definition(impl, backend, case, dtype, seed):
     """The gradients of query, key and value equal those of the float64 definition, for the attended rows
     and any upstream gradient; a backend that declares no backward (flex on the CPU) raises an error naming
     it instead."""
     b = backend_of(impl, backend)
-    case = dataclasses.replace(expressible(b.caps, case), no_empty_rows=True)
+    case = expressible(b.caps, case)
     device = runtime.device()
     if not measured("attention_grad_fp64", dtype, device):
         pytest.skip(f"no measured attention_grad_fp64 tolerance for {dtype} on {device.type} yet")
@@ -169,6 +179,7 @@ def test_gradients_match_the_definition(impl, backend, case, dtype, seed):
 
 @backend_property()
 @given(case=attention_cases(styles=("none", "additive", "boolean")), data=st.data())
+@pinned_cases(styles=("none", "additive", "boolean"), data=None)  # every regime of the cases, in every run
 def test_permuting_keys_and_values_together_changes_nothing(impl, backend, case, data):
     """Attention is a set operation over keys: permuting key and value positions (and the mask columns)
     together leaves the output unchanged."""
@@ -176,7 +187,10 @@ def test_permuting_keys_and_values_together_changes_nothing(impl, backend, case,
     case = expressible(b.caps, case)
     device = runtime.device()
     q, k, v = case.qkv(torch.float32, device)
-    perm = torch.tensor(data.draw(st.permutations(range(case.kv_len)), label="perm"), device=device)
+    order = (
+        list(range(case.kv_len))[::-1] if data is None else data.draw(st.permutations(range(case.kv_len)), label="perm")
+    )
+    perm = torch.tensor(order, device=device)  # the explicit examples (data None) reverse the keys
     out, _ = call(impl, b, case, q, k, v, dtype=torch.float32, device=device)
     keep = case.keep(device)
     bias = case.bias(torch.float32, device) if case.mask_style == "additive" else None
@@ -196,6 +210,7 @@ def test_permuting_keys_and_values_together_changes_nothing(impl, backend, case,
 
 @backend_property()
 @given(case=attention_cases(styles=("none", "additive", "boolean")), data=st.data())
+@pinned_cases(styles=("none", "additive", "boolean"), data=None)  # every regime of the cases, in every run
 def test_masking_a_key_equals_deleting_it(impl, backend, case, data):
     """A key masked out for every query contributes nothing: the output equals attention over the keys
     and values with that position deleted."""
@@ -205,7 +220,7 @@ def test_masking_a_key_equals_deleting_it(impl, backend, case, data):
         case = dataclasses.replace(case, kv_len=2)
     device = runtime.device()
     q, k, v = case.qkv(torch.float32, device)
-    j = data.draw(st.integers(0, case.kv_len - 1), label="deleted_key")
+    j = 0 if data is None else data.draw(st.integers(0, case.kv_len - 1), label="deleted_key")
     keep = case.keep(device)
     keep = torch.ones(case.batch, 1, case.q_len, case.kv_len, dtype=torch.bool, device=device) if keep is None else keep
     bias = case.bias(torch.float32, device) if case.mask_style == "additive" else None
@@ -238,6 +253,7 @@ def probe(case: AttentionCase, dtype, device) -> tuple[AttentionCase, tuple[torc
 
 @backend_property()
 @given(case=attention_cases(), dtype=dtypes(allow_half=True, allow_float64=True))
+@pinned_cases(dtype=torch.float32)  # every regime of the cases, in every run
 def test_weights_are_distributions_zero_where_masked(impl, backend, case, dtype):
     """Each attending query's attention weights (read through identity values) sum to one, and a masked key
     gets weight exactly zero; a backend that returns its weights returns these."""
@@ -263,6 +279,7 @@ def test_weights_are_distributions_zero_where_masked(impl, backend, case, dtype)
 
 @backend_property()
 @given(case=attention_cases(), dtype=dtypes(allow_float64=True))
+@pinned_cases(dtype=torch.float32)  # every regime of the cases, in every run
 def test_matches_reference(impl, backend, case, dtype):
     """Differential: the output equals the reference's on the same call (the reference's backend of the
     same key, or its eager attention for a key the reference does not register)."""
@@ -292,6 +309,7 @@ def reference_impl() -> Implementation:
 
 @backend_property()
 @given(case=attention_cases(styles=("none", "additive")))
+@pinned_cases(styles=("none", "additive"))  # every regime of the cases, in every run
 def test_dropout_defaults_to_zero(impl, backend, case):
     """Without a ``dropout`` argument, a module in training mode gets no dropout: the output equals the
     call with ``dropout=0.0``."""
@@ -354,6 +372,7 @@ def test_dropout_follows_the_declared_rule(impl, backend, mode, p, seed, rng):
 
 @backend_property()
 @given(case=attention_cases(), softcap=st.sampled_from([0.5, 1.0, 5.0, 30.0]))
+@pinned_cases(softcap=1.0)  # every regime of the cases, in every run
 def test_softcap_follows_the_declared_rule(impl, backend, case, softcap):
     """``softcap=c`` follows the backend's rule: supported (flex, flash) it caps the scores to
     ``c * tanh(scores / c)`` before the mask is added; rejected (sdpa) it raises an error naming softcap;
@@ -378,6 +397,7 @@ def test_softcap_follows_the_declared_rule(impl, backend, case, softcap):
 
 @backend_property()
 @given(case=attention_cases(), seed=seeds())
+@pinned_cases(seed=0)  # every regime of the cases, in every run
 def test_sinks_follow_the_declared_rule(impl, backend, case, seed):
     """Attention sinks ``s_aux`` (one logit per query head) follow the backend's rule: supported (flex off
     the CPU) the sink joins every row's softmax and is dropped afterwards; rejected (flex on the CPU) it
@@ -404,8 +424,7 @@ def test_sinks_follow_the_declared_rule(impl, backend, case, seed):
 @backend_property("function", "builder")
 @pytest.mark.parametrize("phase", PHASES)
 @given(data=st.data(), seed=seeds(), groups=st.integers(1, 2))
-@example(data=0, seed=0, groups=1)  # the pinned cases of the phase (PINNED)
-@example(data=1, seed=0, groups=1)
+@pinned_examples(seed=0, groups=1)  # the pinned calls of the phase (PINNED)
 def test_values_under_its_own_builders_mask_match_the_definition(impl, backend, phase, data, seed, groups):
     """With the mask its own mask builder makes, as models call the pair (causal, sliding-window, chunked,
     padding and bidirectional mask functions; prefill and decode; the causal family may skip its mask; a
@@ -449,12 +468,12 @@ def test_values_under_its_own_builders_mask_match_the_definition(impl, backend, 
 
 
 @requires("eager_attention_forward", "sdpa_attention_forward")
-@given(case=attention_cases(), dtype=dtypes(allow_half=True, allow_float64=True))
+@given(case=attention_cases(no_empty_rows=True), dtype=dtypes(allow_half=True, allow_float64=True))
+@pinned_cases(no_empty_rows=True, dtype=torch.float32)  # every regime of the cases, in every run
 def test_eager_equals_sdpa_values_and_gradients(impl, case, dtype):
     """On the same inputs, eager and sdpa agree: outputs and the gradients of q, k and v, for no mask,
     causal, additive and boolean masks and grouped queries.  (Every query attends a key here: a fully
     masked row has undefined values whose NaNs would reach the key and value gradients.)"""
-    case = dataclasses.replace(case, no_empty_rows=True)
     device = runtime.device()
     q, k, v = case.qkv(dtype, device, requires_grad=True)
     q2, k2, v2 = (t.detach().clone().requires_grad_(True) for t in (q, k, v))
@@ -471,15 +490,22 @@ def test_eager_equals_sdpa_values_and_gradients(impl, case, dtype):
         assert_close(ge, gs, kind="attention_grad", what=f"gradient of {label}", call=what)
 
 
+SWITCHES = ["default", "module", "argument", "argument over module"]
+
+
 @requires("sdpa_attention_forward")
-@given(case=attention_cases(styles=("none",)), switch=st.sampled_from(["default", "module", "argument"]))
+@given(case=attention_cases(styles=("none",)), switch=st.sampled_from(SWITCHES))
+@pinned_cases(styles=("none",), switch=SWITCHES[0])  # every regime of the cases, in every run
 def test_sdpa_without_mask_is_causal_unless_turned_off(impl, case, switch):
     """With no mask, sdpa is causal (aligned to the upper left) when there is more than one query; a single
-    query attends every key; ``module.is_causal = False`` or ``is_causal=False`` turns causality off."""
+    query attends every key; ``module.is_causal = False`` or ``is_causal=False`` turns causality off, the
+    argument over the module's attribute (a module with ``is_causal = True`` called with ``is_causal=False``
+    is not causal)."""
     device = runtime.device()
     q, k, v = case.qkv(torch.float32, device)
-    module = attention_module(case.groups, is_causal=False if switch == "module" else None)
-    kwargs = {"is_causal": False} if switch == "argument" else {}
+    module_flag = {"module": False, "argument over module": True}.get(switch)
+    module = attention_module(case.groups, is_causal=module_flag)
+    kwargs = {"is_causal": False} if switch.startswith("argument") else {}
     out, _ = impl.sdpa_attention_forward(module, q, k, v, None, scaling=case.scaling, **kwargs)
     causal = switch == "default" and case.q_len > 1
     expected_case = dataclasses.replace(case, mask_style="causal" if causal else "none")
@@ -490,7 +516,8 @@ def test_sdpa_without_mask_is_causal_unless_turned_off(impl, case, switch):
 
 
 @requires("sdpa_attention_forward")
-@given(case=attention_cases(styles=("none", "boolean")).filter(lambda c: c.groups == 1))
+@given(case=attention_cases(styles=("none", "boolean"), max_groups=1))
+@pinned_cases(styles=("none", "boolean"), max_groups=1)  # every regime of the cases, in every run
 def test_sdpa_module_without_groups_attribute_repeats_nothing(impl, case):
     """A module without ``num_key_value_groups`` (an encoder's, say) gets plain attention from sdpa: each
     query head reads the key/value head of the same index."""
@@ -512,6 +539,7 @@ def test_sdpa_module_without_groups_attribute_repeats_nothing(impl, case):
     bias_heads=st.booleans(),
     seed=seeds(),
 )
+@pinned_cases(dtype=torch.float32, bias_batch=True, bias_heads=False, seed=0)  # every regime of the cases, in every run
 def test_sdpa_position_bias_is_added_to_the_scores(impl, case, dtype, bias_batch, bias_heads, seed):
     """``position_bias`` (a learned relative-position bias of shape ``[batch or 1, heads or 1, q_len,
     kv_len]``) is added to the attention scores: sdpa's output equals ``softmax(q k^T * scaling + mask +

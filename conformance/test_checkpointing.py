@@ -343,9 +343,9 @@ _fresh = itertools.count()
 @pytest.mark.parametrize("use_reentrant", REENTRANT)
 @given(width=widths, seed=seeds())
 def test_turning_caching_off_is_warned_about(impl, use_reentrant, width, seed):
-    """While checkpointing turns caching off, a warning says so, once per layer class (each example uses a
-    new class): turning it off again in the same layer class warns nothing more (a generation loop would
-    log it at every step); a call with nothing to turn off warns nothing."""
+    """While checkpointing turns caching off, a warning says so, at most once per layer class (each example
+    uses a new class): the first call that turns caching off warns, later ones -- of the same layer or of
+    another layer of the class -- do not; a call with nothing to turn off warns nothing."""
     base = layers(impl)["Caching"]
     cls = type(f"CachingLayer{next(_fresh)}", (base,), {})
     layer = enable_checkpointing(cls(width).to(runtime.device()).train(), use_reentrant)
@@ -357,6 +357,11 @@ def test_turning_caching_off_is_warned_about(impl, use_reentrant, width, seed):
     with captured_warnings(loggers) as warned:
         layer(x, use_cache=True)
     assert warned, f"turned use_cache off without a warning [{cls.__name__}(x, use_cache=True), checkpointing]"
+    other = enable_checkpointing(cls(width).to(runtime.device()).train(), use_reentrant)
     with captured_warnings(loggers) as again:
         layer(x, use_cache=True)
-    assert not again, f"warned again for the same layer class: {again} [{cls.__name__}(x, use_cache=True), twice]"
+        other(x, use_cache=True)
+    assert not again, (
+        f"warned again for the same layer class: {again} [{cls.__name__}(x, use_cache=True) twice more, "
+        "on the same layer and on another one of the class, checkpointing]"
+    )

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from layer_conformance import reference
 from layer_conformance.strategies import (
+    GEOMETRY_REGIMES,
+    LIST_REGIMES,
     MASK_KINDS,
     Geometry,
     MaskSpec,
@@ -24,10 +26,14 @@ from layer_conformance.strategies import (
     geometries,
     grid,
     make_tensor,
+    mask_spec_lists,
     mask_specs,
+    padding_rows,
     seeds,
     truth_table,
 )
+from layer_conformance.strategies.core import explicit
+from layer_conformance.strategies.masks import PINNED_SPECS, SPEC_REGIMES, spec_regimes
 from layer_conformance.support import runtime
 from layer_conformance.support.attention import builder_kwargs, builder_of, read_mask, running
 from layer_conformance.support.checks import (
@@ -41,19 +47,22 @@ from layer_conformance.support.checks import (
 from layer_conformance.support.masks import (
     CAUSAL_FAMILY,
     PHASES,
-    builder_spec,
+    available,
+    draw_any_call,
     draw_case,
     expected_mask,
+    honours_left_padding,
     mask_functions,
+    pinned_examples,
     sdpa_is_causal_mask,
-    specs,
 )
 from layer_conformance.support.missing import missing
+from layer_conformance.support.regimes import Regimes
 
 KINDS = [pytest.param(kind, marks=requires(name), id=kind) for kind, name in MASK_KINDS.items()]
 
 lengths = st.integers(1, 6)
-offsets = st.integers(0, 6)
+offsets = st.one_of(st.just(0), st.integers(0, 6))  # leaning towards 0: queries from the first key
 
 
 def evaluate(fn, batch, heads, q_len, kv_len, q_offset=0, kv_offset=0) -> torch.Tensor:
@@ -63,6 +72,17 @@ def evaluate(fn, batch, heads, q_len, kv_len, q_offset=0, kv_offset=0) -> torch.
 
 
 # --------------------------------------------------------------------------- mask functions
+
+
+def _spec(data, kind, batch, kv_end):
+    """A drawn spec of ``kind``, or, for the explicit examples (``data`` an index; batch 2, 4 keys), the
+    pinned spec of that index (:data:`PINNED_SPECS`), labelled alike; None where the kind has fewer."""
+    if not isinstance(data, int):
+        return data.draw(mask_specs(batch=batch, kv_end=kv_end, kinds=[kind]), label="spec")
+    specs = PINNED_SPECS.get(kind, (MaskSpec(kind),))
+    if data >= len(specs):
+        return None
+    return SPEC_REGIMES.label((specs[data], kv_end), declared=spec_regimes([kind], kv_end))[0]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -75,12 +95,17 @@ def evaluate(fn, batch, heads, q_len, kv_len, q_offset=0, kv_offset=0) -> torch.
     q_offset=offsets,
     kv_offset=offsets,
 )
+@explicit(
+    *({"data": i, "batch": 2, "heads": 1, "q_len": 4, "kv_len": 4, "q_offset": 0, "kv_offset": 0} for i in range(5))
+)
 def test_mask_function_truth_table(impl, kind, data, batch, heads, q_len, kv_len, q_offset, kv_offset):
     """Each mask function, evaluated on broadcast index tensors (with offsets), gives a bool tensor equal to
     its definition at every point: causal ``kv <= q``; bidirectional always; sliding window overlay
     ``kv > q - w`` (and causal); chunked ``(kv - lp[b]) // c == (q - lp[b]) // c`` (and causal); padding
     ``padding_mask[b, kv]``."""
-    spec = data.draw(mask_specs(batch=batch, kv_end=kv_offset + kv_len, kinds=[kind]), label="spec")
+    spec = _spec(data, kind, batch, kv_offset + kv_len)
+    if spec is None:
+        return
     out = evaluate(spec.build(impl, runtime.device()), batch, heads, q_len, kv_len, q_offset, kv_offset)
     call = f"{spec.call()} on a [{batch}, {heads}, {q_len}, {kv_len}] grid, q_offset={q_offset}, kv_offset={kv_offset}"
     assert_equal(out.dtype, torch.bool, what="mask dtype", call=call)
@@ -90,9 +115,12 @@ def test_mask_function_truth_table(impl, kind, data, batch, heads, q_len, kv_len
 
 @pytest.mark.parametrize("kind", KINDS)
 @given(data=st.data(), batch=st.integers(1, 2), q_len=st.integers(1, 4), kv_len=st.integers(1, 4), q_offset=offsets)
+@explicit(*({"data": i, "batch": 2, "q_len": 4, "kv_len": 4, "q_offset": 0} for i in range(5)))
 def test_point_evaluation_agrees_with_broadcast_evaluation(impl, kind, data, batch, q_len, kv_len, q_offset):
     """A mask function used with index tensors equals evaluating it point by point (0-d index tensors)."""
-    spec = data.draw(mask_specs(batch=batch, kv_end=kv_len, kinds=[kind]), label="spec")
+    spec = _spec(data, kind, batch, kv_len)
+    if spec is None:
+        return
     fn = spec.build(impl, runtime.device())
     broadcast = evaluate(fn, batch, 1, q_len, kv_len, q_offset)
     dev = runtime.device()
@@ -118,12 +146,22 @@ def test_point_evaluation_agrees_with_broadcast_evaluation(impl, kind, data, bat
     assert_equal(broadcast, points, what="broadcast vs point-by-point", call=f"{spec.call()}, q_offset={q_offset}")
 
 
-def _specs(data, impl, batch, kv_end, max_size=4):
-    return data.draw(st.lists(specs(impl, batch=batch, kv_end=kv_end), max_size=max_size), label="specs")
+def _specs(data, impl, batch, kv_end, *, min_size=0, max_size=4):
+    """Drawn mask specs, or, for the explicit example (``data`` None), causal ones: ``min_size`` of them, or one."""
+    if data is None:
+        specs = [MaskSpec("causal")] * max(min_size, 1)
+        return LIST_REGIMES.label(specs, declared=["one"] if min_size <= 1 else ["several"])
+    kinds = available(impl)
+    lists = mask_spec_lists(
+        batch=batch, kv_end=kv_end, kinds=kinds, min_size=min_size, max_size=max_size,
+        left_padding=honours_left_padding(impl),
+    )  # fmt: skip
+    return data.draw(lists, label="specs")
 
 
 @requires("and_masks", "or_masks", "causal_mask_function")
 @given(data=st.data(), batch=st.integers(1, 2), q_len=lengths, kv_len=lengths, q_offset=offsets)
+@example(data=None, batch=1, q_len=2, kv_len=3, q_offset=0)  # one causal function on a grid it masks in part
 def test_and_or_masks_are_the_logical_and_or_of_truth_tables(impl, data, batch, q_len, kv_len, q_offset):
     """``and_masks(*fns)`` / ``or_masks(*fns)`` over any number of mask functions (none included) equal the
     elementwise and / or of their truth tables; the and of nothing is all True, the or of nothing all False."""
@@ -152,17 +190,12 @@ def negate(fn):
 
 @requires("and_masks", "or_masks", "causal_mask_function")
 @given(data=st.data(), batch=st.integers(1, 2), q_len=lengths, kv_len=lengths, q_offset=offsets)
+@example(data=None, batch=1, q_len=2, kv_len=3, q_offset=0)  # causal functions on a grid they mask in part
 def test_mask_algebra_laws(impl, data, batch, q_len, kv_len, q_offset):
     """and/or are commutative and associative, ``and_masks(f)`` and ``or_masks(f)`` equal ``f``, the empty
     and/or are the identities (``and_masks(and_masks(), f) == f``, ``or_masks(or_masks(), f) == f``), and De
     Morgan holds: ``not and(f, g) == or(not f, not g)``."""
-    f, g, h = (
-        s.build(impl, runtime.device())
-        for s in data.draw(
-            st.lists(specs(impl, batch=batch, kv_end=kv_len), min_size=3, max_size=3),
-            label="f, g, h",
-        )
-    )
+    f, g, h = (s.build(impl, runtime.device()) for s in _specs(data, impl, batch, kv_len, min_size=3, max_size=3))
     shape = (batch, 1, q_len, kv_len)
 
     def ev(fn):
@@ -208,13 +241,17 @@ def at_head_zero(fn):
 
 
 @requires("sdpa_mask", "causal_mask_function")
-@given(geo=geometries(realistic=False), head_aware=st.booleans(), data=st.data())
-def test_sdpa_mask_equals_truth_table(impl, geo, head_aware, data):
+@given(data=st.data(), head_aware=st.booleans())
+@pinned_examples(any_call=True, head_aware=True)  # the pinned calls (ANY_PINNED)
+def test_sdpa_mask_equals_truth_table(impl, data, head_aware):
     """Without the causal skip, ``sdpa_mask`` returns a bool tensor [batch, 1, q_length, kv_length] whose
     entry [b, 0, i, j] is the mask function at (b, 0, q_offset + i, kv_offset + j) and the 2-D padding mask
     at absolute key position kv_offset + j (False beyond its length); custom mask functions that read the
     head index see head 0."""
-    geo, spec, extra = builder_spec(data, impl, geo, tuple(MASK_KINDS), realistic=False)
+    case = draw_any_call(data, impl, tuple(MASK_KINDS))
+    if case is None:
+        return
+    geo, spec, extra = case
     device = runtime.device()
     am = geo.attention_mask_tensor(device)
     fn = spec.build(impl, device)
@@ -237,8 +274,7 @@ def test_sdpa_mask_equals_truth_table(impl, geo, head_aware, data):
 @requires("sdpa_mask", "causal_mask_function")
 @pytest.mark.parametrize("phase", PHASES)
 @given(data=st.data())
-@example(data=0)  # the pinned cases of the phase (PINNED)
-@example(data=1)
+@pinned_examples()  # the pinned calls of the phase (PINNED)
 def test_sdpa_mask_returns_none_only_when_sdpa_is_causal_computes_the_mask(impl, phase, data):
     """With ``allow_is_causal_skip`` (and ``local_size`` for windowed masks), as models call it for causal,
     sliding-window and chunked masks, ``sdpa_mask`` may return None only when sdpa's own handling of a
@@ -291,15 +327,15 @@ def test_builder_defaults(impl, batch, length):
 
 
 @requires("eager_mask", "causal_mask_function")
-@given(
-    geo=geometries(realistic=False),
-    dtype=st.sampled_from([torch.float32, torch.float16, torch.bfloat16, torch.float64]),
-    data=st.data(),
-)
-def test_eager_mask_is_the_mask_as_zero_and_dtype_min(impl, geo, dtype, data):
+@given(data=st.data(), dtype=st.sampled_from([torch.float32, torch.float16, torch.bfloat16, torch.float64]))
+@pinned_examples(any_call=True, dtype=torch.float16)  # the pinned calls (ANY_PINNED)
+def test_eager_mask_is_the_mask_as_zero_and_dtype_min(impl, data, dtype):
     """``eager_mask`` is the mask as a float tensor of the requested dtype: 0 where attended and
     ``torch.finfo(dtype).min`` (not -inf) where masked."""
-    geo, spec, _ = builder_spec(data, impl, geo, tuple(MASK_KINDS), realistic=False)
+    case = draw_any_call(data, impl, tuple(MASK_KINDS))
+    if case is None:
+        return
+    geo, spec, _ = case
     device = runtime.device()
     out = impl.eager_mask(
         **geo.kwargs(),
@@ -322,8 +358,7 @@ def materialize(mask: torch.Tensor | None, geo: Geometry) -> torch.Tensor:
 @requires("sdpa_mask", "eager_mask", "causal_mask_function")
 @pytest.mark.parametrize("phase", PHASES)
 @given(data=st.data())
-@example(data=0)  # the pinned cases of the phase (PINNED)
-@example(data=1)
+@pinned_examples()  # the pinned calls of the phase (PINNED)
 def test_mask_builders_match_reference(impl, phase, data):
     """Differential: sdpa_mask (None read as sdpa's is_causal) and eager_mask equal the reference's, for
     builder calls as models make them; ``decode`` is one query, ``prefill`` several (apart, so that a
@@ -347,8 +382,7 @@ def test_mask_builders_match_reference(impl, phase, data):
 @requires("sdpa_mask", "eager_mask", "sdpa_attention_forward", "eager_attention_forward", "causal_mask_function")
 @pytest.mark.parametrize("phase", PHASES)
 @given(data=st.data(), seed=seeds(), groups=st.integers(1, 2))
-@example(data=0, seed=0, groups=1)  # the pinned cases of the phase (PINNED)
-@example(data=1, seed=0, groups=1)
+@pinned_examples(seed=0, groups=1)  # the pinned calls of the phase (PINNED)
 def test_end_to_end_sdpa_path_equals_eager_path(impl, phase, data, seed, groups):
     """For every mask function, attention with ``sdpa_mask`` through ``sdpa_attention_forward`` equals
     attention with ``eager_mask`` through ``eager_attention_forward`` (a decoder module, ``is_causal``
@@ -380,8 +414,7 @@ def test_end_to_end_sdpa_path_equals_eager_path(impl, phase, data, seed, groups)
 @backend_property("builder")
 @pytest.mark.parametrize("phase", PHASES)
 @given(data=st.data())
-@example(data=0)  # the pinned cases of the phase (PINNED)
-@example(data=1)
+@pinned_examples()  # the pinned calls of the phase (PINNED)
 def test_backend_builder_mask_reads_as_the_mask_function(impl, backend, phase, data):
     """Each selected backend's mask builder, called as models call it (the causal family may skip its
     mask; sdpa's builder takes the window as ``local_size``, eager's the dtype), returns a mask that, read
@@ -450,35 +483,60 @@ def built(name: str, out, spec: MaskSpec, geo: Geometry, call: str) -> torch.Ten
     return out == 0
 
 
+#: The regimes of :func:`bidirectional_geometries`, beyond their geometry's: calls as models make them and
+#: any other, with every key attended (the skip may apply) or some key masked.
+BIDIRECTIONAL_REGIMES = Regimes(
+    "bidirectional call",
+    {
+        "as models call it": lambda case: case[1],
+        "any other call": lambda case: not case[1],
+        "every key attended": lambda case: bool(expected_mask(MaskSpec("bidirectional"), case[0]).all()),
+        "some key masked": lambda case: not bool(expected_mask(MaskSpec("bidirectional"), case[0]).all()),
+    },
+)
+
+
 @st.composite
 def bidirectional_geometries(draw: st.DrawFn) -> tuple[Geometry, bool]:
     """(geometry, realistic): as models build bidirectional masks (encoders, cross-attention): offsets 0, the
-    2-D padding mask, when given, one entry per key; or any call (offsets, a 2-D mask of any length)."""
+    2-D padding mask, when given, one entry per key, shaped as padding comes (:func:`padding_rows`); or any
+    call (offsets, a 2-D mask of any length).  Labelled with its geometry's regimes (no 2-D mask, one
+    without padding, left, right and inner padding) and :data:`BIDIRECTIONAL_REGIMES`."""
     realistic = draw(st.booleans(), label="realistic")
-    if not realistic:
-        return draw(geometries(realistic=False), label="geometry"), False
-    batch = draw(st.integers(1, 3), label="batch")
-    q_length, kv_length = draw(lengths, label="q_length"), draw(lengths, label="kv_length")
-    attention_mask = None
-    if draw(st.booleans(), label="with_attention_mask"):
-        style = draw(st.sampled_from(["all-ones", "padded", "any"]), label="mask_style")
-        rows = []
-        for _ in range(batch):
-            if style == "all-ones":
-                rows.append((True,) * kv_length)
-            elif style == "padded":  # left or right padding
-                pad = draw(st.integers(0, kv_length))
-                row = (False,) * pad + (True,) * (kv_length - pad)
-                rows.append(row if draw(st.booleans()) else row[::-1])
-            else:
-                rows.append(tuple(draw(st.lists(st.booleans(), min_size=kv_length, max_size=kv_length))))
-        attention_mask = tuple(rows)
-    return Geometry(batch, q_length, kv_length, attention_mask=attention_mask), True
+    if realistic:
+        batch = draw(st.integers(1, 3), label="batch")
+        q_length, kv_length = draw(lengths, label="q_length"), draw(lengths, label="kv_length")
+        attention_mask = None
+        if draw(st.booleans(), label="with_attention_mask"):
+            attention_mask = draw(padding_rows(batch=batch, length=kv_length), label="attention_mask")
+        geo = Geometry(batch, q_length, kv_length, attention_mask=attention_mask)
+    else:
+        geo = draw(geometries(realistic=False, label=False), label="geometry")
+    return _label_bidirectional((geo, realistic))
+
+
+def _label_bidirectional(case: tuple[Geometry, bool]) -> tuple[Geometry, bool]:
+    declared = ["no 2-D mask", "a 2-D mask without padding", "left padding", "right padding", "inner padding"]
+    GEOMETRY_REGIMES.label(case[0], declared=declared)
+    return BIDIRECTIONAL_REGIMES.label(case)
+
+
+#: Explicit examples of the bidirectional skip, as models call it: no 2-D mask, one without padding, left,
+#: right and inner padding (every key attended, some masked); and one other call (an offset).
+PINNED_BIDIRECTIONAL = (
+    (Geometry(1, 2, 3), True),
+    (Geometry(2, 2, 3, attention_mask=((True,) * 3, (True,) * 3)), True),
+    (Geometry(2, 3, 3, attention_mask=((False, True, True), (True, True, True))), True),
+    (Geometry(1, 1, 4, attention_mask=((True, True, True, False),)), True),
+    (Geometry(2, 2, 4, attention_mask=((True, False, True, True), (True,) * 4)), True),
+    (Geometry(1, 2, 3, 1, 0), False),
+)
 
 
 @requires("bidirectional_mask_function")
 @pytest.mark.parametrize("name", BUILDERS)
 @given(case=bidirectional_geometries())
+@explicit(*({"case": case} for case in PINNED_BIDIRECTIONAL), label=lambda kw: _label_bidirectional(kw["case"]))
 def test_bidirectional_skip_returns_none_exactly_when_every_key_is_attended(impl, name, case):
     """With ``allow_is_bidirectional_skip=True``, as models build bidirectional masks (the bidirectional mask
     function, the 2-D padding mask with one entry per key, offsets 0, no causal skip), the builder returns
@@ -520,15 +578,19 @@ def pointwise_mask(b, h, q, kv):
 
 @requires("causal_mask_function")
 @pytest.mark.parametrize("name", BUILDERS)
-@given(geo=geometries(realistic=False), head_aware=st.booleans(), skips=st.booleans(), data=st.data())
-def test_use_vmap_changes_nothing(impl, name, geo, head_aware, skips, data):
+@given(data=st.data(), head_aware=st.booleans(), skips=st.booleans())
+@pinned_examples(any_call=True, head_aware=True, skips=True)  # the pinned calls (ANY_PINNED)
+def test_use_vmap_changes_nothing(impl, name, data, head_aware, skips):
     """``use_vmap=True`` evaluates the mask function point by point, under ``torch.vmap``, and changes
     nothing else: for every mask function of the contract (custom ones reading the head index too), with
     or without the skips allowed, the builder returns what it returns with ``use_vmap=False`` -- None in
     the same cases, otherwise a mask of the same shape, dtype and values.  A custom mask function written
     for single indices, which cannot broadcast, gives its truth table with ``use_vmap=True``."""
     fn = builder_with(impl, name, "use_vmap")
-    geo, spec, extra = builder_spec(data, impl, geo, tuple(MASK_KINDS), realistic=False)
+    case = draw_any_call(data, impl, tuple(MASK_KINDS))
+    if case is None:
+        return
+    geo, spec, extra = case
     device = runtime.device()
     options: dict = dict(extra)
     if skips:

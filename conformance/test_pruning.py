@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 import torch
-from hypothesis import given, note
+from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from layer_conformance import reference
@@ -20,16 +20,31 @@ from layer_conformance.strategies import (
     seeds,
     sizes,
 )
+from layer_conformance.strategies.pruning import HEAD_REGIMES, PINNED_HEAD_SETS, HeadSet, pinned_index
 from layer_conformance.support import runtime
 from layer_conformance.support.checks import assert_close, assert_equal, assert_raises, describe, requires
 
 # --------------------------------------------------------------------------- heads
 
 
+def pinned_heads(**fixed):
+    """Explicit examples: every request of :data:`PINNED_HEAD_SETS` (labelled by the property: they bypass
+    the strategy)."""
+
+    def decorate(fn):
+        for hs in reversed(PINNED_HEAD_SETS):
+            fn = example(hs=hs, **fixed)(fn)
+        return fn
+
+    return decorate
+
+
 @requires("find_pruneable_heads_and_indices")
 @given(hs=head_sets())
+@pinned_heads()
 def test_heads_to_prune_are_requested_minus_already_pruned(impl, hs):
     """The returned heads are the requested heads (as a set) minus the already pruned ones."""
+    HEAD_REGIMES.label(hs)  # the pinned requests bypass the strategy
     heads, _ = impl.find_pruneable_heads_and_indices(*hs.call_args())
     call = f"find_pruneable_heads_and_indices{hs.call_args()}"
     assert_equal(set(heads), set(hs.heads) - hs.already_pruned, what="heads to prune", call=call)
@@ -37,9 +52,11 @@ def test_heads_to_prune_are_requested_minus_already_pruned(impl, hs):
 
 @requires("find_pruneable_heads_and_indices")
 @given(hs=head_sets())
+@pinned_heads()
 def test_index_keeps_whole_heads_of_the_current_layout(impl, hs):
     """The index is a LongTensor listing, in increasing order, the rows of the current layout (``n_heads``
     heads of ``head_size`` rows, already pruned heads removed) of every head that stays."""
+    HEAD_REGIMES.label(hs)  # the pinned requests bypass the strategy
     _, index = impl.find_pruneable_heads_and_indices(*hs.call_args())
     call = f"find_pruneable_heads_and_indices{hs.call_args()}"
     assert isinstance(index, torch.Tensor), f"index is {type(index).__name__}, but should be a LongTensor [{call}]"
@@ -57,12 +74,19 @@ def test_index_keeps_whole_heads_of_the_current_layout(impl, hs):
 
 @requires("find_pruneable_heads_and_indices")
 @given(hs=head_sets(), data=st.data())
+# second rounds naming heads after a pruned one (their rows moved), or past the current head count
+@example(hs=HeadSet(4, 2, frozenset(), (0, 2)), data=(1, 3))
+@example(hs=HeadSet(3, 1, frozenset(), (1,)), data=(2,))
 def test_two_rounds_equal_one_round_with_the_union(impl, hs, data):
     """Pruning heads A, then heads B (with A as already pruned), keeps the same rows of the original layout
     and prunes the same heads as pruning A | B at once."""
+    HEAD_REGIMES.label(hs)  # the pinned requests bypass the strategy
     total, size = hs.total_heads, hs.head_size
     first = set(hs.heads)
-    second = set(data.draw(st.lists(st.integers(0, total - 1), max_size=total), label="second_round"))
+    if isinstance(data, tuple):  # the explicit examples give the second round
+        second = set(data)
+    else:
+        second = set(data.draw(st.lists(st.integers(0, total - 1), max_size=total), label="second_round"))
     pruned1, index1 = impl.find_pruneable_heads_and_indices(list(first), total, size, set())
     pruned2, index2 = impl.find_pruneable_heads_and_indices(list(second), total - len(pruned1), size, set(pruned1))
     union_heads, union_index = impl.find_pruneable_heads_and_indices(list(first | second), total, size, set())
@@ -73,8 +97,10 @@ def test_two_rounds_equal_one_round_with_the_union(impl, hs, data):
 
 @requires("find_pruneable_heads_and_indices")
 @given(hs=head_sets())
+@pinned_heads()
 def test_heads_match_reference(impl, hs):
     """Differential: same heads and same index as the reference."""
+    HEAD_REGIMES.label(hs)  # the pinned requests bypass the strategy
     heads, index = impl.find_pruneable_heads_and_indices(*hs.call_args())
     ref_heads, ref_index = reference.find_pruneable_heads_and_indices(*hs.call_args())
     call = f"find_pruneable_heads_and_indices{hs.call_args()}"
@@ -136,6 +162,24 @@ features = sizes(1, 6)
 kinds = st.sampled_from(index_kinds)
 
 
+def pinned_indices(**fixed):
+    """Explicit examples ``data="one"`` and ``data="every"`` (with the ``fixed`` arguments): the index
+    properties prune to one index and keep every index in every run (:func:`draw_index`)."""
+
+    def decorate(fn):
+        return example(data="one", **fixed)(example(data="every", **fixed)(fn))
+
+    return decorate
+
+
+def draw_index(data, size, kind="sorted-unique"):
+    """A drawn pruning index (:func:`prune_indices`), or, for the explicit examples (``data`` "one" or
+    "every"), the first index or every index, in order (labelled alike: they bypass the strategy)."""
+    if isinstance(data, str):
+        return pinned_index(size, 1 if data == "one" else None, kind)
+    return data.draw(prune_indices(size, kind), label="index")
+
+
 @pytest.mark.parametrize("route", ROUTES)
 @given(
     lead=leading_dims(max_rank=2),
@@ -146,13 +190,14 @@ kinds = st.sampled_from(index_kinds)
     seed=seeds(),
     data=st.data(),
 )
+@pinned_indices(lead=(2,), n_in=3, n_out=3, kind="sorted-unique", default_dim=True, seed=0)  # one index, every index
 def test_pruned_outputs_equal_the_original_restricted_to_index(
     impl, route, kind, lead, n_in, n_out, default_dim, seed, data
 ):
     """Pruning along the output dim (the default: 0 for Linear, 1 for Conv1D) gives a layer whose output is
     the original output restricted to ``index`` (bias included); unsorted and repeated indices too."""
     layer = route.build(impl, n_in, n_out, seed)
-    index = data.draw(prune_indices(n_out, kind), label="index")
+    index = draw_index(data, n_out, kind)
     dim = None if default_dim else route.out_dim()
     pruned = route.prune(impl, layer, index, dim)
     x = make_tensor((*lead, n_in), seed + 2, device=runtime.device())
@@ -166,12 +211,13 @@ def test_pruned_outputs_equal_the_original_restricted_to_index(
 
 @pytest.mark.parametrize("route", ROUTES)
 @given(lead=leading_dims(max_rank=2), n_in=features, n_out=features, kind=kinds, seed=seeds(), data=st.data())
+@pinned_indices(lead=(2,), n_in=3, n_out=2, kind="sorted-unique", seed=0)  # one index, every index
 def test_pruned_inputs_equal_the_original_on_zeroed_features(impl, route, kind, lead, n_in, n_out, seed, data):
     """Pruning along the input dim (1 for Linear, 0 for Conv1D) gives a layer that, fed the kept features,
     outputs what the original outputs when the dropped features are zero (a repeated index adds up);
     the bias is kept whole."""
     layer = route.build(impl, n_in, n_out, seed)
-    index = data.draw(prune_indices(n_in, kind), label="index")
+    index = draw_index(data, n_in, kind)
     dim = route.in_dim()
     pruned = route.prune(impl, layer, index, dim)
     kept = make_tensor((*lead, len(index)), seed + 2, device=runtime.device())
@@ -183,6 +229,7 @@ def test_pruned_inputs_equal_the_original_on_zeroed_features(impl, route, kind, 
 
 @pytest.mark.parametrize("route", ROUTES)
 @given(n_in=features, n_out=features, bias=st.booleans(), along_out=st.booleans(), seed=seeds(), data=st.data())
+@pinned_indices(n_in=3, n_out=3, bias=True, along_out=True, seed=0)  # one index, every index
 def test_weight_and_bias_rules(impl, route, n_in, n_out, bias, along_out, seed, data):
     """The new weight is the old one index-selected along ``dim``; the bias is index-selected only along the
     output dim and copied whole along the input dim; a Linear without bias stays without bias."""
@@ -190,7 +237,7 @@ def test_weight_and_bias_rules(impl, route, n_in, n_out, bias, along_out, seed, 
         bias = True  # Conv1D always has a bias
     layer = route.build(impl, n_in, n_out, seed, bias=bias)
     dim = route.out_dim() if along_out else route.in_dim()
-    index = data.draw(prune_indices(layer.weight.shape[dim]), label="index")
+    index = draw_index(data, layer.weight.shape[dim])
     pruned = route.prune(impl, layer, index, dim)
     call = route.call(index, dim)
     idx = index.to(layer.weight.device)
@@ -205,6 +252,7 @@ def test_weight_and_bias_rules(impl, route, n_in, n_out, bias, along_out, seed, 
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=lambda d: str(d)[6:])
 @given(n_in=features, n_out=features, frozen=st.booleans(), along_out=st.booleans(), seed=seeds(), data=st.data())
+@pinned_indices(n_in=3, n_out=3, frozen=False, along_out=True, seed=0)  # one index, every index
 def test_pruned_parameters_keep_dtype_and_device_and_require_grad(
     impl, route, dtype, n_in, n_out, frozen, along_out, seed, data
 ):
@@ -213,7 +261,7 @@ def test_pruned_parameters_keep_dtype_and_device_and_require_grad(
     layer = route.build(impl, n_in, n_out, seed, dtype=dtype)
     layer.requires_grad_(not frozen)
     dim = route.out_dim() if along_out else route.in_dim()
-    index = data.draw(prune_indices(layer.weight.shape[dim]), label="index")
+    index = draw_index(data, layer.weight.shape[dim])
     pruned = route.prune(impl, layer, index, dim)
     call = route.call(index, dim) + f" on a {describe(dtype)} layer"
     assert pruned is not layer, f"returned the original layer [{call}]"
@@ -227,6 +275,7 @@ def test_pruned_parameters_keep_dtype_and_device_and_require_grad(
 
 @pytest.mark.parametrize("route", ROUTES)
 @given(n_in=features, n_out=features, along_out=st.booleans(), seed=seeds(), data=st.data())
+@pinned_indices(n_in=3, n_out=3, along_out=True, seed=0)  # one index, every index
 def test_pruned_layer_shares_no_storage_and_original_is_untouched(impl, route, n_in, n_out, along_out, seed, data):
     """The new parameters share no storage with the original ones; the original layer keeps its
     parameters, their requires_grad flags and its output."""
@@ -236,7 +285,7 @@ def test_pruned_layer_shares_no_storage_and_original_is_untouched(impl, route, n
     with torch.no_grad():
         out_before = layer(x)
     dim = route.out_dim() if along_out else route.in_dim()
-    index = data.draw(prune_indices(layer.weight.shape[dim]), label="index")
+    index = draw_index(data, layer.weight.shape[dim])
     pruned = route.prune(impl, layer, index, dim)
     call = route.call(index, dim)
     old_ptrs = {p.untyped_storage().data_ptr() for p in layer.parameters()}
@@ -282,12 +331,13 @@ def test_prune_layer_rejects_other_layer_types(impl, make):
 
 @pytest.mark.parametrize("route", ROUTES)
 @given(n_in=features, n_out=features, along_out=st.booleans(), seed=seeds(), data=st.data())
+@pinned_indices(n_in=3, n_out=3, along_out=True, seed=0)  # one index, every index
 def test_negative_dim_means_the_same_as_the_positive_one(impl, route, n_in, n_out, along_out, seed, data):
     """A negative ``dim`` counts from the end, as everywhere in torch: pruning along ``dim - 2`` gives the
     weight and bias of pruning along ``dim``."""
     layer = route.build(impl, n_in, n_out, seed)
     dim = route.out_dim() if along_out else route.in_dim()
-    index = data.draw(prune_indices(layer.weight.shape[dim]), label="index")
+    index = draw_index(data, layer.weight.shape[dim])
     positive = route.prune(impl, layer, index, dim)
     call = route.call(index, dim - 2)
     negative = route.prune(impl, layer, index, dim - 2)
@@ -297,11 +347,13 @@ def test_negative_dim_means_the_same_as_the_positive_one(impl, route, n_in, n_ou
 
 @pytest.mark.parametrize("route", ROUTES)
 @given(n_in=features, n_out=features, along_out=st.booleans(), seed=seeds(), data=st.data())
+@pinned_indices(n_in=3, n_out=3, along_out=True, seed=0)  # one index, every index
 def test_pruned_layer_matches_reference(impl, route, n_in, n_out, along_out, seed, data):
     """Differential: the pruned weight and bias equal the reference's for the same layer and index."""
     layer = route.build(impl, n_in, n_out, seed)
     dim = route.out_dim() if along_out else route.in_dim()
-    index = data.draw(prune_indices(layer.weight.shape[dim], data.draw(kinds, label="kind")), label="index")
+    kind = "sorted-unique" if isinstance(data, str) else data.draw(kinds, label="kind")
+    index = draw_index(data, layer.weight.shape[dim], kind)
     pruned = route.prune(impl, layer, index, dim)
     ref_layer = route.build(reference, n_in, n_out, seed)
     ref = getattr(reference, route.via)(ref_layer, index, dim=dim)

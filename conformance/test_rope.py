@@ -24,16 +24,20 @@ from hypothesis import strategies as st
 from layer_conformance.impls import load_implementation
 from layer_conformance.strategies import dtypes, make_tensor, seeds
 from layer_conformance.strategies.rope import (
+    ROPE_REGIMES,
     ROPE_TYPES,
     absent_keys,
     documented_default,
     optional_keys,
     position_ids,
     rope_configs,
+    rope_regimes,
+    seq_lens,
 )
 from layer_conformance.support import runtime
 from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, requires
 from layer_conformance.support.missing import missing
+from layer_conformance.support.regimes import Regimes
 from layer_conformance.support.rotary import LAYER_TYPES, RopeConfig, impl_rope_config, rotary_module
 from layer_conformance.support.tolerances import float32_angle_error, tolerance
 
@@ -121,15 +125,6 @@ def formula(config: RopeConfig, seq_len: int | None) -> tuple[list[float], float
             out.append(f / factor * ramp + f * (1 - ramp))
         return out, scaling
     raise ValueError(kind)  # pragma: no cover
-
-
-def seq_lens(config: RopeConfig) -> st.SearchStrategy[int | None]:
-    """None, any length up to 3x the maximum, or the boundaries the types switch at."""
-    bounds = [config.max_position_embeddings, config.max_position_embeddings + 1]
-    original = config.param("original_max_position_embeddings")
-    if original:
-        bounds += [original, original + 1]
-    return st.none() | st.sampled_from(bounds) | st.integers(1, 3 * config.max_position_embeddings)
 
 
 def init(impl, config: RopeConfig, seq_len: int | None = None):
@@ -436,6 +431,34 @@ def test_proportional_reads_the_head_dim_named_by_head_dim_key(impl, config, hea
 # --------------------------------------------------------------------------- the decorator
 
 
+def every_type(**fixed):
+    """Explicit examples ``data=None, pinned=<type>`` for every RoPE type: the property runs the plain config
+    of that type (:data:`PLAIN_CONFIGS`) when the implementation has it, with fixed choices for what it
+    would draw, so that a property drawing among the types runs each of them in every run."""
+
+    def decorate(fn):
+        for rope_type in reversed(ROPE_TYPES):
+            fn = example(data=None, pinned=rope_type, **fixed)(fn)
+        return fn
+
+    return decorate
+
+
+def config_of(impl, data, pinned: str | None, types: tuple[str, ...]) -> RopeConfig:
+    """The drawn config, or the pinned type's plain config (labelled like a drawn one); a pinned type the
+    property does not cover or the implementation lacks ends the example."""
+    if data is not None:
+        return data.draw(rope_configs(types=types), label="config")
+    if pinned not in types:
+        raise _Skip
+    config = PLAIN_CONFIGS[pinned]
+    return ROPE_REGIMES.label(config, declared=rope_regimes(types))
+
+
+class _Skip(Exception):
+    """A pinned example that does not apply to this property or implementation."""
+
+
 def _positions(length: int, batch: int = 1) -> torch.Tensor:
     return torch.arange(length, device=runtime.device()).expand(batch, length)
 
@@ -445,8 +468,26 @@ def _forward(module, length: int, dtype=torch.float32):
     return module(x, _positions(length))
 
 
+#: The regimes of a sequence of dynamic forwards (labelled values: ``(kind of step, index)``).
+DYNAMIC_STEPS = Regimes(
+    "dynamic forwards",
+    {
+        "growth past the cached length": lambda s: s[0] == "grow",
+        "a forward at the cached length": lambda s: s[0] == "at",
+        "a forward within the cache, past the original maximum": lambda s: s[0] == "within",
+        "a reset below the original maximum": lambda s: s[0] == "reset",
+        "a short forward, nothing to reset": lambda s: s[0] == "short",
+        "growth again after a reset": lambda s: s[0] == "regrow",
+    },
+)
+
+#: Pinned by an explicit example: every kind of dynamic forward in one sequence, on a plain config.
+DYNAMIC_LENGTHS = (20, 20, 18, 5, 3, 17, 16, 16)
+
+
 @requires("dynamic_rope_update")
 @given(config=rope_configs(types=("dynamic",)), data=st.data())
+@example(config=dataclasses.replace(PLAIN_CONFIGS["dynamic"], max_position_embeddings=16), data=None)
 def test_dynamic_ntk_grows_and_resets(impl, config, data):
     """Dynamic NTK, as a state machine over forwards of drawn sequence lengths: a forward longer than
     ``max_seq_len_cached`` grows it, ``inv_freq`` becoming the init function recomputed at that length;
@@ -457,15 +498,33 @@ def test_dynamic_ntk_grows_and_resets(impl, config, data):
     module = rotary_module(impl, config, runtime.device())
     original = module.inv_freq.clone()
     max_pos = config.max_position_embeddings
-    steps = data.draw(
-        st.lists(
-            st.integers(1, 3 * max_pos) | st.sampled_from([max_pos, max_pos + 1, max_pos - 1]), min_size=1, max_size=6
-        ),
-        label="lengths",
-    )
-    cached, expected = max_pos, original
+    if data is None:
+        steps = list(DYNAMIC_LENGTHS)
+    else:
+        steps = data.draw(
+            st.lists(
+                st.integers(1, 3 * max_pos) | st.sampled_from([max_pos, max_pos + 1, max_pos - 1]),
+                min_size=1,
+                max_size=6,
+            ),
+            label="lengths",
+        )
+    cached, expected, reset = max_pos, original, False
     for step, length in enumerate(steps):
         changes = length > cached or (length < max_pos and cached > max_pos)
+        kind = (
+            ("regrow" if reset else "grow")
+            if length > cached
+            else "at"
+            if length == cached
+            else "reset"
+            if changes
+            else "within"
+            if length >= max_pos
+            else "short"
+        )
+        DYNAMIC_STEPS.label((kind, step))
+        reset = reset or kind == "reset"
         if length > cached:
             expected, _ = init(impl, config, length)
             cached = length
@@ -510,16 +569,23 @@ def test_longrope_switches_factors_at_the_original_maximum(impl, config, data):
 
 
 @requires("dynamic_rope_update")
-@given(data=st.data())
-def test_decorator_changes_nothing_for_other_types(impl, data):
+@given(data=st.data(), pinned=st.just(None))
+@every_type()
+def test_decorator_changes_nothing_for_other_types(impl, data, pinned):
     """For default, linear, yarn, llama3 and proportional, the decorated forward equals the undecorated one and never
     changes ``inv_freq`` or ``max_seq_len_cached``, whatever the sequence lengths."""
-    config = data.draw(rope_configs(types=available(impl, STATIC_TYPES)), label="config")
+    try:
+        config = config_of(impl, data, pinned, available(impl, STATIC_TYPES))
+    except _Skip:
+        return
     module = rotary_module(impl, config, runtime.device())
     before = module.inv_freq.clone()
-    steps = data.draw(
-        st.lists(st.integers(1, 3 * config.max_position_embeddings), min_size=1, max_size=4), label="lengths"
-    )
+    if data is None:
+        steps = [1, 2 * config.max_position_embeddings + 1, config.max_position_embeddings]
+    else:
+        steps = data.draw(
+            st.lists(st.integers(1, 3 * config.max_position_embeddings), min_size=1, max_size=4), label="lengths"
+        )
     for length in steps:
         x = torch.zeros(1, device=runtime.device())
         cos, sin = module(x, _positions(length))
@@ -539,17 +605,26 @@ def test_decorator_changes_nothing_for_other_types(impl, data):
     length=st.integers(1, 8),
     dtype=dtypes(allow_half=True, allow_float64=True),
     data=st.data(),
+    pinned=st.just(None),
 )
-def test_cos_sin_follow_the_definition(impl, batch, length, dtype, data):
+@every_type(batch=2, length=5, dtype=torch.float32)
+def test_cos_sin_follow_the_definition(impl, batch, length, dtype, data, pinned):
     """The forward's cos/sin are ``cos(position * inv_freq)`` and ``sin(...)`` of the current frequencies
     (repeated twice along the last dim) times ``attention_scaling``: shape [batch, seq, dim], the input's
     dtype and device; the decorator hands the inputs through unchanged.  Batch rows with different
     position ids are independent when the frequencies do not depend on the call."""
-    config = data.draw(rope_configs(types=available(impl)), label="config")
+    try:
+        config = config_of(impl, data, pinned, available(impl))
+    except _Skip:
+        return
     module = rotary_module(impl, config, runtime.device())
-    pos = data.draw(
-        position_ids(batch=batch, length=length, max_position=3 * config.max_position_embeddings), label="position_ids"
-    )
+    if data is None:  # a long row and a short one: the dynamic types grow, the batch rows differ
+        pos = torch.tensor([[0, 1, 2, 3, 2 * config.max_position_embeddings], [3, 4, 5, 6, 7]][:batch])
+    else:
+        pos = data.draw(
+            position_ids(batch=batch, length=length, max_position=3 * config.max_position_embeddings),
+            label="position_ids",
+        )
     pos = pos.to(runtime.device())
     x = make_tensor((batch, length, config.head_dim), 0, dtype, runtime.device())
     cos, sin = module(x, pos)
@@ -577,12 +652,23 @@ def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tenso
 
 
 @requires("dynamic_rope_update")
-@given(data=st.data(), m=st.integers(0, 40), n=st.integers(0, 40), shift=st.integers(1, 40), seed=seeds())
-def test_attention_scores_depend_only_on_relative_position(impl, data, m, n, shift, seed):
+@given(
+    data=st.data(),
+    m=st.integers(0, 40),
+    n=st.integers(0, 40),
+    shift=st.integers(1, 40),
+    seed=seeds(),
+    pinned=st.just(None),
+)
+@every_type(m=3, n=11, shift=29, seed=0)
+def test_attention_scores_depend_only_on_relative_position(impl, data, m, n, shift, seed, pinned):
     """With the rotary embedding applied to q and k, ``q_m . k_n`` depends only on ``m - n``: shifting both
     positions by the same amount keeps the score (float64 rotation from the module's frequencies, and the
     float32 forward within a measured tolerance)."""
-    config = data.draw(rope_configs(types=available(impl)), label="config")
+    try:
+        config = config_of(impl, data, pinned, available(impl))
+    except _Skip:
+        return
     module = rotary_module(impl, config, runtime.device())
     pos = torch.tensor([[m, n, m + shift, n + shift]], device=runtime.device())
     d = 2 * config.frequencies

@@ -19,10 +19,34 @@ from .core import (
     sizes,
     tensors,
 )
-from .masks import MASK_KINDS, Geometry, MaskSpec, geometries, grid, mask_specs, truth_table
+from .masks import (
+    GEOMETRY_REGIMES,
+    LIST_REGIMES,
+    MASK_KINDS,
+    SPEC_REGIMES,
+    Geometry,
+    MaskSpec,
+    geometries,
+    geometry_regimes,
+    grid,
+    mask_spec_lists,
+    mask_specs,
+    padding_kinds,
+    padding_rows,
+    spec_regimes,
+    truth_table,
+)
 from .pruning import HeadSet, head_sets, index_kinds, prune_indices
 
 __all__ = [
+    "GEOMETRY_REGIMES",
+    "LIST_REGIMES",
+    "SPEC_REGIMES",
+    "mask_spec_lists",
+    "geometry_regimes",
+    "padding_kinds",
+    "padding_rows",
+    "spec_regimes",
     "MASK_KINDS",
     "MASK_STYLES",
     "AttentionCase",

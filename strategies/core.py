@@ -7,13 +7,24 @@ replays exactly and shrinks towards seed 0 and small shapes.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import torch
 from hypothesis import strategies as st
 
+from layer_conformance.support.regimes import Regimes
+
 __all__ = [
+    "DTYPE_REGIMES",
+    "LEAD_REGIMES",
     "FLOAT_DTYPES",
     "LOW_PRECISION",
     "dtypes",
+    "explicit",
+    "label_dtype",
+    "label_lead",
     "generator",
     "leading_dims",
     "make_tensor",
@@ -28,11 +39,18 @@ FLOAT_DTYPES = (torch.float64, torch.float32, torch.bfloat16, torch.float16)
 LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
+#: The regimes of a dtype: each floating dtype.
+DTYPE_REGIMES = Regimes(
+    "dtype",
+    {str(d).removeprefix("torch."): (lambda v, d=d: v == d) for d in (torch.float32, torch.float64, *LOW_PRECISION)},
+)
+
+
 def dtypes(*, allow_half: bool = False, allow_float64: bool = False) -> st.SearchStrategy[torch.dtype]:
     """float32, plus float64 and/or the half-precision types when the property allows them, limited to
     the dtypes selected with ``--dtype``; a property left with none is skipped.
 
-    float32 comes first, so failures shrink to it.
+    float32 comes first, so failures shrink to it.  Each dtype is a regime (:data:`DTYPE_REGIMES`).
     """
     from layer_conformance.support import runtime
 
@@ -44,7 +62,8 @@ def dtypes(*, allow_half: bool = False, allow_float64: bool = False) -> st.Searc
     options = [d for d in options if runtime.dtype_allowed(d)]
     if not options:
         return st.just(None).map(_skip_no_dtype)
-    return st.sampled_from(options)
+    declared = [str(d).removeprefix("torch.") for d in options]
+    return st.sampled_from(options).map(lambda d: DTYPE_REGIMES.label(d, declared=declared))
 
 
 def _skip_no_dtype(_: object) -> torch.dtype:
@@ -93,9 +112,28 @@ def shapes(
     return tuple(shape)
 
 
+#: The regimes of leading dimensions.
+LEAD_REGIMES = Regimes(
+    "leading dims",
+    {
+        "none (one vector)": lambda lead: len(lead) == 0,
+        "one": lambda lead: len(lead) == 1,
+        "several": lambda lead: len(lead) > 1,
+    },
+)
+
+
 def leading_dims(*, min_rank: int = 0, max_rank: int = 4, max_side: int = 3) -> st.SearchStrategy[tuple[int, ...]]:
-    """Leading (batch-like) dimensions in front of a feature dimension: rank ``min_rank..max_rank``."""
-    return shapes(min_rank=min_rank, max_rank=max_rank, max_side=max_side, max_numel=64)
+    """Leading (batch-like) dimensions in front of a feature dimension: rank ``min_rank..max_rank``;
+    labelled with :data:`LEAD_REGIMES` (those the ranks allow)."""
+    declared = [
+        n
+        for n, lo, hi in (("none (one vector)", 0, 0), ("one", 1, 1), ("several", 2, 99))
+        if lo <= max_rank and hi >= min_rank
+    ]
+    return shapes(min_rank=min_rank, max_rank=max_rank, max_side=max_side, max_numel=64).map(
+        lambda lead: LEAD_REGIMES.label(lead, declared=declared)
+    )
 
 
 def make_tensor(
@@ -136,3 +174,43 @@ def tensors(
         dtype = draw(dtype)
     seed = draw(seeds())
     return make_tensor(shape, seed, dtype, scale=scale)
+
+
+def label_dtype(dtype: torch.dtype | None) -> None:
+    """Label a dtype given to a property by an explicit example (it bypasses :func:`dtypes`)."""
+    if dtype is not None:
+        DTYPE_REGIMES.label(dtype, declared=DTYPE_REGIMES.of(dtype))
+
+
+def label_lead(lead: tuple[int, ...]) -> None:
+    """Label leading dims given to a property by an explicit example (they bypass :func:`leading_dims`)."""
+    LEAD_REGIMES.label(lead, declared=LEAD_REGIMES.of(lead))
+
+
+def explicit(*examples: dict[str, Any], label: Callable[[dict[str, Any]], None] | None = None):
+    """Explicit examples (each a dict of the property's arguments) that reach, in every run, the regimes
+    random draws reach only in most.  Their values bypass the strategies, so the property is wrapped: every
+    call's arguments go through ``label`` (a drawn value labelled twice counts once) and its ``dtype``
+    (by default) through :func:`label_dtype`; an example whose dtype is not selected (``--dtype``) does
+    nothing."""
+    from hypothesis import example
+
+    from layer_conformance.support import runtime
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def labelled(*args, **kwargs):
+            dtype = kwargs.get("dtype")
+            if isinstance(dtype, torch.dtype):
+                if not runtime.dtype_allowed(dtype):
+                    return None
+                label_dtype(dtype)
+            if label is not None:
+                label(kwargs)
+            return fn(*args, **kwargs)
+
+        for values in reversed(examples):
+            labelled = example(**values)(labelled)
+        return labelled
+
+    return decorate

@@ -4,6 +4,15 @@ A :class:`MaskSpec` names one mask function of the contract with its parameters;
 it builds the implementation's function and answers the truth of every point
 from its own plain-Python definition (the oracle).  A :class:`Geometry` is one
 call of ``sdpa_mask`` / ``eager_mask``: sizes, offsets and the 2-D padding mask.
+
+Regimes (:mod:`layer_conformance.support.regimes`): :data:`GEOMETRY_REGIMES` --
+decode / prefill, no 2-D mask / a mask without padding / left / right / inner
+padding, ``q_offset`` 0 / > 0, ``kv_offset`` > 0, as many keys as queries / more
+/ fewer, keys past the last query (a static cache), a 2-D mask shorter than the
+keys; :data:`SPEC_REGIMES` -- windows of 1 key / narrower than the keys / at
+least the keys, chunks likewise, chunks after left padding, padding rows left /
+right / inner / fully padded.  Every draw is labelled; the draws lean towards
+these boundaries (``st.one_of(boundaries, general)``), nothing is filtered.
 """
 
 from __future__ import annotations
@@ -16,15 +25,44 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
+from layer_conformance.support.regimes import Regimes
+
 __all__ = [
+    "GEOMETRY_REGIMES",
+    "LIST_REGIMES",
     "MASK_KINDS",
+    "PINNED_SPECS",
+    "SPEC_REGIMES",
     "Geometry",
     "MaskSpec",
     "geometries",
     "grid",
+    "mask_spec_lists",
     "mask_specs",
+    "padding_kinds",
     "truth_table",
 ]
+
+
+def padding_kinds(rows: Sequence[Sequence[bool]] | None) -> set[str]:
+    """What padding the rows of a 2-D mask show: ``left`` (masked tokens before the first attended
+    one), ``right`` (after the last), ``inner`` (between two attended ones), ``full`` (a row with
+    nothing attended)."""
+    kinds: set[str] = set()
+    for row in rows or ():
+        row = list(row)
+        if not any(row):
+            kinds.update({"full"} if row else set())
+            continue
+        first = row.index(True)
+        last = len(row) - 1 - row[::-1].index(True)
+        if first > 0:
+            kinds.add("left")
+        if last < len(row) - 1:
+            kinds.add("right")
+        if not all(row[first : last + 1]):
+            kinds.add("inner")
+    return kinds
 
 
 @dataclass(frozen=True)
@@ -103,6 +141,119 @@ MASK_KINDS: dict[str, str] = {
 }
 
 
+def _keys_relative(width: int, keys: int) -> tuple[bool, bool, bool]:
+    """(one, narrower, at least) of a window or chunk of ``width`` against ``keys`` key positions."""
+    return width == 1, 1 < width < keys, width >= keys and width > 1
+
+
+#: The regimes of a mask spec, against the key positions it serves (``kv_end`` of :func:`mask_specs`):
+#: windows and chunks of one, narrower than the keys or at least as wide, chunks counted after left
+#: padding, padding rows of each shape.  Labelled values are ``(spec, kv_end)``.
+SPEC_REGIMES = Regimes(
+    "mask function",
+    {
+        "window of one key": lambda v: v[0].kind.startswith("sliding") and v[0].window == 1,
+        "window narrower than the keys": lambda v: v[0].kind.startswith("sliding") and 1 < v[0].window < v[1],
+        "window at least the keys": lambda v: v[0].kind.startswith("sliding") and v[0].window >= max(v[1], 2),
+        "chunk of one": lambda v: v[0].kind.startswith("chunked") and v[0].chunk == 1,
+        "chunk narrower than the keys": lambda v: v[0].kind.startswith("chunked") and 1 < v[0].chunk < v[1],
+        "chunk at least the keys": lambda v: v[0].kind.startswith("chunked") and v[0].chunk >= max(v[1], 2),
+        "chunks after left padding": lambda v: v[0].kind.startswith("chunked") and any(v[0].left_padding),
+        "no padding": lambda v: v[0].kind == "padding" and all(all(r) for r in v[0].padding),
+        "left padding": lambda v: v[0].kind == "padding" and "left" in padding_kinds(v[0].padding),
+        "right padding": lambda v: v[0].kind == "padding" and "right" in padding_kinds(v[0].padding),
+        "inner padding": lambda v: v[0].kind == "padding" and "inner" in padding_kinds(v[0].padding),
+        "a fully padded row": lambda v: v[0].kind == "padding" and "full" in padding_kinds(v[0].padding),
+    },
+)
+
+#: The regimes of :data:`SPEC_REGIMES` each kind can reach.
+_KIND_REGIMES = {
+    "sliding": ("window of one key", "window narrower than the keys", "window at least the keys"),
+    "chunked": ("chunk of one", "chunk narrower than the keys", "chunk at least the keys", "chunks after left padding"),
+    "padding": ("no padding", "left padding", "right padding", "inner padding", "a fully padded row"),
+}
+
+
+def spec_regimes(kinds: Sequence[str], kv_end: int, *, left_padding: bool = True) -> list[str]:
+    """The regimes of :data:`SPEC_REGIMES` that specs of ``kinds`` serving ``kv_end`` key positions can reach
+    (chunks after left padding only when ``left_padding`` is drawn)."""
+    names: list[str] = []
+    for kind in kinds:
+        family = kind.split("_")[0]
+        for name in _KIND_REGIMES.get(family, ()):
+            reachable = {
+                "window narrower than the keys": kv_end >= 3,
+                "chunk narrower than the keys": kv_end >= 3,
+                "left padding": kv_end >= 2,
+                "right padding": kv_end >= 2,
+                "inner padding": kv_end >= 3,
+                "chunks after left padding": left_padding,
+            }.get(name, True)
+            if reachable and name not in names:
+                names.append(name)
+    return names
+
+
+_T, _F = True, False
+
+#: Specs of each kind for 2 batch rows and 4 key positions, run by the mask-function properties as explicit
+#: examples: together they reach every regime of :data:`SPEC_REGIMES` in every run.
+PINNED_SPECS: dict[str, tuple[MaskSpec, ...]] = {
+    **{
+        kind: (MaskSpec(kind, window=1), MaskSpec(kind, window=2), MaskSpec(kind, window=5))
+        for kind in ("sliding_window_overlay", "sliding_window_causal")
+    },
+    **{
+        kind: (
+            MaskSpec(kind, chunk=1, left_padding=(0, 0)),
+            MaskSpec(kind, chunk=2, left_padding=(1, 0)),
+            MaskSpec(kind, chunk=4, left_padding=(0, 2)),
+        )
+        for kind in ("chunked_overlay", "chunked_causal")
+    },
+    "padding": tuple(
+        MaskSpec("padding", padding=(row, (_T, _T, _T, _T)))
+        for row in ((_T, _T, _T, _T), (_F, _T, _T, _T), (_T, _T, _T, _F), (_T, _F, _T, _T), (_F, _F, _F, _F))
+    ),
+}
+
+
+@st.composite
+def padding_rows(draw: st.DrawFn, *, batch: int, length: int) -> tuple[tuple[bool, ...], ...]:
+    """``batch`` rows of a 2-D mask of ``length`` tokens, shaped as padding comes: none, left, right, a
+    hole inside, a fully padded first row, or any booleans (one shape per call, drawn first)."""
+    style = draw(st.sampled_from(["none", "left", "right", "inner", "full", "any"]), label="padding")
+    rows = []
+    for b in range(batch):
+        if style == "none" or (style == "full" and b > 0):
+            rows.append((True,) * length)
+        elif style == "full":
+            rows.append((False,) * length)
+        elif style in ("left", "right"):
+            # the first row is padded (when it can be), the others any amount, a fully padded row included
+            low = 1 if b == 0 and length >= 2 else 0
+            pad = draw(st.integers(low, max(low, length - 1 if b == 0 else length)))
+            row = (False,) * pad + (True,) * (length - pad)
+            rows.append(row if style == "left" else row[::-1])
+        elif style == "inner" and length >= 3:
+            start = draw(st.integers(1, length - 2))
+            hole = draw(st.integers(1, length - 1 - start))
+            rows.append((True,) * start + (False,) * hole + (True,) * (length - start - hole))
+        else:
+            rows.append(tuple(draw(st.lists(st.booleans(), min_size=length, max_size=length))))
+    return tuple(rows)
+
+
+def widths(keys: int, max_param: int = 6) -> st.SearchStrategy[int]:
+    """A window or chunk size for ``keys`` key positions: the class first -- one key, narrower than the
+    keys (when there is room), at least the keys, or any size up to ``max_param`` -- then the size."""
+    classes = [st.just(1), st.integers(max(keys, 2), max(keys, 2) + 2), st.integers(1, max_param)]
+    if keys >= 3:
+        classes.insert(1, st.integers(2, keys - 1))
+    return st.one_of(*classes)
+
+
 @st.composite
 def mask_specs(
     draw: st.DrawFn,
@@ -112,25 +263,72 @@ def mask_specs(
     kinds: Sequence[str] = tuple(MASK_KINDS),
     max_param: int = 6,
     left_padding: bool = True,
+    label: bool = True,
 ) -> MaskSpec:
-    """A mask function spec usable for ``batch`` rows and key positions below ``kv_end``; chunked kinds draw a
-    left padding per row unless ``left_padding`` is False (then every row has none)."""
+    """A mask function spec usable for ``batch`` rows and key positions below ``kv_end``.
+
+    Windows and chunks lean towards 1 and towards ``kv_end`` (at least the keys), left padding towards 0,
+    padding rows towards each shape of padding (:func:`padding_rows`); chunked kinds draw a left padding
+    per row unless ``left_padding`` is False (then every row has none); the draw is labelled with its
+    :data:`SPEC_REGIMES` (unless ``label`` is False)."""
     kind = draw(st.sampled_from(list(kinds)), label="kind")
     if kind in ("sliding_window_overlay", "sliding_window_causal"):
-        return MaskSpec(kind, window=draw(st.integers(1, max_param), label="window"))
-    if kind in ("chunked_overlay", "chunked_causal"):
-        chunk = draw(st.integers(1, max_param), label="chunk")
-        if not left_padding:
-            return MaskSpec(kind, chunk=chunk, left_padding=(0,) * batch)
-        pads = draw(st.lists(st.integers(0, max_param), min_size=batch, max_size=batch), label="left_padding")
-        return MaskSpec(kind, chunk=chunk, left_padding=tuple(pads))
-    if kind == "padding":
-        rows = draw(
-            st.lists(st.lists(st.booleans(), min_size=kv_end, max_size=kv_end), min_size=batch, max_size=batch),
-            label="padding",
-        )
-        return MaskSpec(kind, padding=tuple(tuple(r) for r in rows))
-    return MaskSpec(kind)
+        spec = MaskSpec(kind, window=draw(widths(kv_end, max_param), label="window"))
+    elif kind in ("chunked_overlay", "chunked_causal"):
+        chunk = draw(widths(kv_end, max_param), label="chunk")
+        pads = (0,) * batch
+        if left_padding:
+            pads = draw(
+                st.lists(st.one_of(st.just(0), st.integers(1, max_param)), min_size=batch, max_size=batch),
+                label="left_padding",
+            )
+        spec = MaskSpec(kind, chunk=chunk, left_padding=tuple(pads))
+    elif kind == "padding":
+        spec = MaskSpec(kind, padding=draw(padding_rows(batch=batch, length=kv_end), label="padding"))
+    else:
+        spec = MaskSpec(kind)
+    if label:
+        SPEC_REGIMES.label((spec, kv_end), declared=spec_regimes(kinds, kv_end, left_padding=left_padding))
+    return spec
+
+
+#: The regimes of a list of mask specs (the arguments of ``and_masks`` / ``or_masks``).
+LIST_REGIMES = Regimes(
+    "mask functions",
+    {
+        "none": lambda specs: len(specs) == 0,
+        "one": lambda specs: len(specs) == 1,
+        "several": lambda specs: len(specs) > 1,
+        "several kinds": lambda specs: len({s.kind for s in specs}) > 1,
+    },
+)
+
+
+@st.composite
+def mask_spec_lists(
+    draw: st.DrawFn,
+    *,
+    batch: int,
+    kv_end: int,
+    kinds: Sequence[str],
+    min_size: int = 0,
+    max_size: int = 4,
+    left_padding: bool = True,
+) -> list[MaskSpec]:
+    """Lists of mask specs (:func:`mask_specs`, chunked ones with a left padding unless ``left_padding`` is
+    False), their length drawn first, leaning towards none and one; labelled with :data:`LIST_REGIMES` (the
+    specs' own regimes are not declared: one list mixes kinds)."""
+    size = draw(
+        st.one_of(st.sampled_from(range(min_size, min(min_size + 2, max_size) + 1)), st.integers(min_size, max_size))
+    )
+    specs = [
+        draw(mask_specs(batch=batch, kv_end=kv_end, kinds=kinds, left_padding=left_padding, label=False))
+        for _ in range(size)
+    ]
+    declared = [name for name, n in (("none", 0), ("one", 1), ("several", 2)) if min_size <= n <= max_size]
+    if len(kinds) > 1 and max_size > 1:
+        declared.append("several kinds")
+    return LIST_REGIMES.label(specs, declared=declared)
 
 
 def grid(
@@ -218,6 +416,46 @@ class Geometry:
         return f"{name}({args}, mask_function={mask_call}{am_part}{more})"
 
 
+def _mask_lengths(geo: Geometry) -> set[int]:
+    return {len(row) for row in geo.attention_mask or ()}
+
+
+#: The regimes of a mask-builder call's geometry.
+GEOMETRY_REGIMES = Regimes(
+    "geometry",
+    {
+        "decode": lambda g: g.q_length == 1,
+        "prefill": lambda g: g.q_length > 1,
+        "no 2-D mask": lambda g: g.attention_mask is None,
+        "a 2-D mask without padding": lambda g: g.attention_mask is not None and not padding_kinds(g.attention_mask),
+        "left padding": lambda g: "left" in padding_kinds(g.attention_mask),
+        "right padding": lambda g: "right" in padding_kinds(g.attention_mask),
+        "inner padding": lambda g: "inner" in padding_kinds(g.attention_mask),
+        "q_offset 0": lambda g: g.q_offset == 0,
+        "q_offset > 0": lambda g: g.q_offset > 0,
+        "kv_offset > 0": lambda g: g.kv_offset > 0,
+        "as many keys as queries": lambda g: g.kv_length == g.q_length,
+        "more keys than queries": lambda g: g.kv_length > g.q_length,
+        "fewer keys than queries": lambda g: g.kv_length < g.q_length,
+        "keys past the last query (static cache)": lambda g: g.kv_end > g.q_end,
+        "a 2-D mask shorter than the keys": lambda g: any(n < g.kv_end for n in _mask_lengths(g)),
+    },
+)
+
+_PHASES = {"decode": ("decode",), "prefill": ("prefill",), None: ("decode", "prefill")}
+
+
+def geometry_regimes(*, realistic: bool, phase: str | None) -> list[str]:
+    """The regimes of :data:`GEOMETRY_REGIMES` that :func:`geometries` declares for these arguments."""
+    common = ["no 2-D mask", "a 2-D mask without padding", "left padding", "right padding", "inner padding"]
+    common += ["q_offset 0", "q_offset > 0", "kv_offset > 0", "more keys than queries"]
+    if realistic:
+        extra = ["as many keys as queries", "keys past the last query (static cache)"]
+    else:
+        extra = ["fewer keys than queries", "a 2-D mask shorter than the keys"]
+    return [*_PHASES[phase], *common, *extra]
+
+
 @st.composite
 def geometries(
     draw: st.DrawFn,
@@ -225,7 +463,9 @@ def geometries(
     max_len: int = 6,
     max_batch: int = 3,
     realistic: bool = True,
+    phase: str | None = None,
     q_lengths: st.SearchStrategy[int] | None = None,
+    label: bool = True,
 ) -> Geometry:
     """Mask-builder calls as models make them.
 
@@ -238,36 +478,42 @@ def geometries(
     token (the key window ends at the last query).  Masks with a window of ``w``
     positions (sliding, chunked) also need the key window to keep the ``w - 1``
     tokens before the first query (:meth:`Geometry.keeping_window`), as their
-    caches do.  Otherwise offsets and the
-    mask length are free.  ``q_lengths`` overrides the query lengths (e.g.
-    ``st.just(1)`` for decoding).
+    caches do.  Otherwise offsets and the mask length are free.  ``phase``
+    ``"decode"`` draws one query, ``"prefill"`` several; ``q_lengths`` overrides the
+    query lengths (then no phase is declared).
+
+    Offsets lean towards 0 and towards the first query, key windows towards the
+    last query, 2-D masks towards each shape of padding (:func:`padding_rows`) and
+    towards covering the keys; the draw is labelled with its :data:`GEOMETRY_REGIMES`
+    (unless ``label`` is False: a caller that adjusts the geometry labels the call it makes).
     """
     batch = draw(st.integers(1, max_batch), label="batch")
-    q_length = draw(q_lengths if q_lengths is not None else st.integers(1, max_len), label="q_length")
+    custom_lengths = q_lengths is not None
+    if q_lengths is None:
+        q_lengths = {
+            "decode": st.just(1),
+            "prefill": st.one_of(st.just(2), st.integers(2, max_len)),
+            None: st.one_of(st.just(1), st.integers(1, max_len)),
+        }[phase]
+    q_length = draw(q_lengths, label="q_length")
+    q_offset = draw(st.one_of(st.just(0), st.integers(1, max_len)), label="q_offset")
+    with_mask = draw(st.booleans(), label="with_attention_mask")
     if realistic:
-        q_offset = draw(st.integers(0, max_len), label="q_offset")
-        kv_offset = draw(st.integers(0, q_offset), label="kv_offset")
-        with_mask = draw(st.booleans(), label="with_attention_mask")
+        kv_offset = draw(st.one_of(st.just(0), st.just(q_offset), st.integers(0, q_offset)), label="kv_offset")
         min_kv = q_offset + q_length - kv_offset
-        kv_length = draw(st.integers(min_kv, min_kv + max_len), label="kv_length") if with_mask else min_kv
+        extra = draw(st.one_of(st.just(0), st.integers(1, max_len)), label="static_slots") if with_mask else 0
+        kv_length = min_kv + extra
         mask_len = q_offset + q_length
     else:
-        q_offset = draw(st.integers(0, max_len), label="q_offset")
-        kv_offset = draw(st.integers(0, max_len), label="kv_offset")
+        kv_offset = draw(st.one_of(st.just(0), st.integers(1, max_len)), label="kv_offset")
         kv_length = draw(st.integers(1, max_len), label="kv_length")
-        with_mask = draw(st.booleans(), label="with_attention_mask")
-        mask_len = draw(st.integers(1, kv_offset + kv_length + 2), label="mask_length")
-    attention_mask = None
-    if with_mask:
-        style = draw(st.sampled_from(["all-ones", "left-padding", "any"]), label="mask_style")
-        rows = []
-        for _ in range(batch):
-            if style == "all-ones":
-                rows.append((True,) * mask_len)
-            elif style == "left-padding":
-                pad = draw(st.integers(0, mask_len))
-                rows.append((False,) * pad + (True,) * (mask_len - pad))
-            else:
-                rows.append(tuple(draw(st.lists(st.booleans(), min_size=mask_len, max_size=mask_len))))
-        attention_mask = tuple(rows)
-    return Geometry(batch, q_length, kv_length, q_offset, kv_offset, attention_mask)
+        kv_end = kv_offset + kv_length
+        mask_len = draw(st.one_of(st.just(kv_end), st.integers(1, kv_end + 2)), label="mask_length")
+    attention_mask = draw(padding_rows(batch=batch, length=mask_len), label="attention_mask") if with_mask else None
+    geo = Geometry(batch, q_length, kv_length, q_offset, kv_offset, attention_mask)
+    if not label:
+        return geo
+    declared = geometry_regimes(realistic=realistic, phase=phase)
+    if custom_lengths:  # the caller's query lengths: no phase is declared
+        declared = [name for name in declared if name not in ("decode", "prefill")]
+    return GEOMETRY_REGIMES.label(geo, declared=declared)

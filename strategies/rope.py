@@ -1,11 +1,26 @@
-"""Strategies for RoPE configurations and position ids."""
+"""Strategies for RoPE configurations, sequence lengths and position ids.
+
+Regimes (:mod:`layer_conformance.support.regimes`): :data:`ROPE_REGIMES` -- per type, the parameters'
+boundaries (YaRN's factor from the lengths, below 1 and above, an original context beyond the maximum,
+truncation off, the mscale ratio; longrope's factor below 1; llama3's three wavelength bands;
+proportional with nothing rotated or an odd number of rotated pairs), and for every type a partial
+rotary factor, a head dim derived from ``hidden_size``, and one given explicitly that differs from
+``hidden_size // num_attention_heads``; :data:`SEQ_LEN_REGIMES` -- no length, below, at and just past
+the maximum and the original context.  Every draw is labelled; the draws lean towards them.
+"""
 
 from __future__ import annotations
+
+import math
 
 import torch
 from hypothesis import strategies as st
 
+from layer_conformance.support.regimes import Regimes
+
 __all__ = [
+    "ROPE_REGIMES",
+    "SEQ_LEN_REGIMES",
     "DEFAULTS",
     "MAX_POSITIONS",
     "ROPE_TYPES",
@@ -14,6 +29,8 @@ __all__ = [
     "optional_keys",
     "position_ids",
     "rope_configs",
+    "rope_regimes",
+    "seq_lens",
 ]
 
 ROPE_TYPES = ("default", "linear", "dynamic", "yarn", "longrope", "llama3", "proportional")
@@ -52,6 +69,80 @@ def absent_keys(keys: list[str]) -> st.SearchStrategy[tuple[str, ...]]:
     return st.sets(st.sampled_from(keys), min_size=1).map(lambda chosen: tuple(k for k in keys if k in chosen))
 
 
+def _llama3_bands(config) -> set[str]:
+    """The wavelength bands llama3's frequencies fall in: ``high`` (kept), ``low`` (divided by the factor),
+    ``smooth`` (blended)."""
+    original = config.param("original_max_position_embeddings", config.max_position_embeddings)
+    low, high = config.param("low_freq_factor"), config.param("high_freq_factor")
+    bands = set()
+    d = config.rotary_dim
+    for i in range(d // 2):
+        wavelength = 2 * math.pi * config.rope_theta ** (2 * i / d)
+        bands.add("high" if wavelength < original / high else "low" if wavelength > original / low else "smooth")
+    return bands
+
+
+def _factor(config, test) -> bool:
+    factor = config.param("factor")
+    return factor is not None and test(factor)
+
+
+def _original(config) -> int:
+    return config.param("original_max_position_embeddings", config.max_position_embeddings)
+
+
+#: The regimes of a RoPE config: per type (``"<type>: ..."``), and for every type (``"any type: ..."``).
+ROPE_REGIMES = Regimes(
+    "rope config",
+    {
+        "any type: a partial rotary factor": lambda c: c.partial_rotary_factor < 1,
+        "any type: head dim derived from hidden_size // heads": lambda c: c.derive_head_dim,
+        "any type: head_dim other than hidden_size // heads": lambda c: c.model_size is not None,
+        "linear: factor 1": lambda c: c.rope_type == "linear" and c.param("factor") == 1,
+        "dynamic: factor 1": lambda c: c.rope_type == "dynamic" and c.param("factor") == 1,
+        "yarn: factor from the lengths": lambda c: c.rope_type == "yarn" and c.param("factor") is None,
+        "yarn: factor below 1": lambda c: c.rope_type == "yarn" and _factor(c, lambda f: f < 1),
+        "yarn: factor above 1": lambda c: c.rope_type == "yarn" and _factor(c, lambda f: f > 1),
+        "yarn: original context beyond the maximum": lambda c: (
+            c.rope_type == "yarn" and _original(c) > c.max_position_embeddings
+        ),
+        "yarn: truncation off": lambda c: c.rope_type == "yarn" and c.param("truncate") is False,
+        "yarn: mscale and mscale_all_dim": lambda c: (
+            c.rope_type == "yarn" and bool(c.param("mscale") and c.param("mscale_all_dim"))
+        ),
+        "yarn: attention_factor given": lambda c: c.rope_type == "yarn" and c.param("attention_factor") is not None,
+        "longrope: factor below 1 (original context beyond the maximum)": lambda c: (
+            c.rope_type == "longrope" and _original(c) > c.max_position_embeddings
+        ),
+        "longrope: factor above 1": lambda c: c.rope_type == "longrope" and _original(c) < c.max_position_embeddings,
+        "longrope: attention_factor given": lambda c: (
+            c.rope_type == "longrope" and c.param("attention_factor") is not None
+        ),
+        "llama3: a frequency in the high band": lambda c: c.rope_type == "llama3" and "high" in _llama3_bands(c),
+        "llama3: a frequency in the low band": lambda c: c.rope_type == "llama3" and "low" in _llama3_bands(c),
+        "llama3: a frequency in the smooth band": lambda c: c.rope_type == "llama3" and "smooth" in _llama3_bands(c),
+        "proportional: nothing rotated": lambda c: c.rope_type == "proportional" and c.partial_rotary_factor == 0,
+        "proportional: an odd number of rotated pairs": lambda c: (
+            c.rope_type == "proportional" and math.floor(c.partial_rotary_factor * c.head_dim / 2) % 2 == 1
+        ),
+        "proportional: factor absent": lambda c: c.rope_type == "proportional" and c.param("factor") is None,
+        **{f"type: {t}": (lambda c, t=t: c.rope_type == t) for t in ROPE_TYPES},
+    },
+)
+
+
+def rope_regimes(types: tuple[str, ...]) -> list[str]:
+    """The regimes of :data:`ROPE_REGIMES` that :func:`rope_configs` declares for ``types``: a type's own
+    regimes when it is the only one drawn (a property per type), each type when several are, the ones of
+    every type always."""
+    names = [n for n in ROPE_REGIMES.names if n.startswith("any type:")]
+    if len(types) == 1:
+        names += [n for n in ROPE_REGIMES.names if n.startswith(f"{types[0]}:")]
+    else:
+        names += [f"type: {t}" for t in types]
+    return names
+
+
 @st.composite
 def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_positions: int = 48):
     """A canonical :class:`~layer_conformance.support.rotary.RopeConfig` of one of ``types`` with its parameters.
@@ -66,7 +157,9 @@ def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_po
     whose NTK exponent ``dim / (dim - 2)`` needs it); ``original_max_position_embeddings`` goes up to
     twice ``max_position_embeddings`` for longrope (whose factor is their ratio) and up to real and
     extreme lengths for yarn (where it places the ramp); llama3's high frequency factor exceeds its
-    low one.
+    low one.  The head dim is derived from ``hidden_size // num_attention_heads``, given and equal to
+    it, or given and different from it (the hidden size is then wider).  YaRN's factor is drawn by
+    class: from the lengths (None), below 1, 1, above 1.  Labelled with its :data:`ROPE_REGIMES`.
     """
     from layer_conformance.support.rotary import RopeConfig  # the strategy builds the harness' config
 
@@ -78,14 +171,15 @@ def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_po
     else:
         factors = [f for f in (1.0, 0.5, 0.25) if int(head_dim * f) % 2 == 0 and int(head_dim * f) >= min_dim]
     partial = draw(st.sampled_from(factors), label="partial_rotary_factor")
-    rotary_dim = int(head_dim * partial)
     max_pos = draw(st.integers(4, max_positions), label="max_position_embeddings")
     params: dict[str, object] = {}
+    rotary_dim = int(head_dim * partial)
     if rope_type in ("linear", "dynamic"):
         params["factor"] = draw(st.sampled_from([1.0, 2.0, 4.0, 1.5, 8.0]), label="factor")
     elif rope_type == "yarn":
         # None: the factor is the ratio of the maximum to the original length (given explicitly as None)
-        params["factor"] = draw(st.sampled_from([1.0, 2.0, 4.0, 8.0, 16.0, 0.5, None]), label="factor")
+        factor = st.one_of(st.none(), st.just(0.5), st.just(1.0), st.sampled_from([2.0, 4.0, 8.0, 16.0]))
+        params["factor"] = draw(factor, label="factor")
         # small originals leave the whole ramp below dim 0; real ones (4096...) and very long ones
         # (past theta**2 * 2pi, where the upper bound is clamped to dim - 1) exercise both ends
         original = st.integers(2, max_pos) | st.sampled_from([1024, 4096, 8192, 131072])
@@ -120,16 +214,71 @@ def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_po
         factor = draw(st.sampled_from([None, 1.0, 2.0, 0.5, 8.0]), label="factor")
         if factor is not None:
             params["factor"] = factor
-    return RopeConfig(
+    heads = draw(st.integers(1, 3), label="num_attention_heads")
+    head_dim_form = draw(st.sampled_from(["given", "derived", "given, other than hidden_size // heads"]))
+    config = RopeConfig(
         rope_type=rope_type,
         rope_theta=draw(st.sampled_from([10000.0, 100.0, 500000.0, 10.0]), label="rope_theta"),
         head_dim=head_dim,
         max_position_embeddings=max_pos,
         partial_rotary_factor=partial,
-        num_attention_heads=draw(st.integers(1, 3), label="num_attention_heads"),
-        derive_head_dim=draw(st.booleans(), label="derive_head_dim"),
+        num_attention_heads=heads,
+        derive_head_dim=head_dim_form == "derived",
         params=tuple(sorted(params.items())),
+        model_size=(head_dim + 2) * heads if head_dim_form.startswith("given, other") else None,
     )
+    return ROPE_REGIMES.label(config, declared=rope_regimes(types))
+
+
+def _seq_len_classes(v) -> dict[str, bool]:
+    config, seq_len = v
+    original = config.param("original_max_position_embeddings")
+    max_pos = config.max_position_embeddings
+    return {
+        "none": seq_len is None,
+        "below the maximum": seq_len is not None and seq_len < max_pos,
+        "at the maximum": seq_len == max_pos,
+        "just past the maximum": seq_len == max_pos + 1,
+        "far past the maximum": seq_len is not None and seq_len > max_pos + 1,
+        "at the original context": original is not None and seq_len == original,
+        "just past the original context": original is not None and seq_len == original + 1,
+    }
+
+
+#: The regimes of a sequence length against a config (labelled values: ``(config, seq_len)``).
+SEQ_LEN_REGIMES = Regimes(
+    "seq_len",
+    {
+        name: (lambda v, name=name: _seq_len_classes(v)[name])
+        for name in (
+            "none",
+            "below the maximum",
+            "at the maximum",
+            "just past the maximum",
+            "far past the maximum",
+            "at the original context",
+            "just past the original context",
+        )
+    },
+)
+
+
+def seq_lens(config) -> st.SearchStrategy[int | None]:
+    """None, any length up to 3x the maximum, or the lengths the config's type switches at: dynamic's
+    maximum and one past it, longrope's original context and one past it.  Labelled with
+    :data:`SEQ_LEN_REGIMES` (those boundaries for the type that has them)."""
+    max_pos = config.max_position_embeddings
+    original = config.param("original_max_position_embeddings")
+    bounds: list[int] = []
+    declared = ["none", "below the maximum", "far past the maximum"]
+    if config.rope_type == "dynamic":
+        bounds = [max_pos, max_pos + 1]
+        declared += ["at the maximum", "just past the maximum"]
+    elif config.rope_type == "longrope" and original:
+        bounds = [original, original + 1]
+        declared += ["at the original context", "just past the original context"]
+    options = [st.none(), *(st.just(n) for n in bounds), st.integers(1, 3 * max_pos)]
+    return st.one_of(*options).map(lambda n: SEQ_LEN_REGIMES.label((config, n), declared=declared)[1])
 
 
 @st.composite

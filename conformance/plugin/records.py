@@ -23,6 +23,10 @@ sends to the controller with the report.  A record is a JSON object:
 ``exercised``
     surface items the property reported running (entries chosen at run time,
     :mod:`layer_conformance.support.surface`);
+``regimes``
+    ``{"declared": [...], "reached": [...]}``: the regimes of the input space
+    its strategies declared and those its examples reached
+    (:mod:`layer_conformance.support.regimes`);
 ``example``
     the failing example as plain data (:mod:`layer_conformance.plugin.repro`);
 ``xfail``
@@ -133,7 +137,7 @@ class Recorder:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-        from ..support import observations
+        from ..support import observations, regimes
         from ..support import surface as run_surface
         from . import guard
 
@@ -150,6 +154,7 @@ class Recorder:
             guard.pop_examples()
             observations.drain()
             run_surface.drain()
+            regimes.drain()
         unexpected = self._unexpected_failure(plan, report, exc)
         outcome, reason, message = decide(plan, report, call)
         if unexpected:
@@ -180,6 +185,9 @@ class Recorder:
             ran = [item for impl, item in run_surface.drain() if impl == plan.impl]
             if ran:
                 record["exercised"] = ran
+            drawn = regimes.drain()
+            if drawn["declared"] or drawn["reached"]:
+                record["regimes"] = drawn
             failure = guard.pop_failure()
             if outcome == "failed" and failure is not None and isinstance(item, pytest.Function):
                 record["example"] = self._example(item, plan, failure, message)

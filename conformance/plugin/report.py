@@ -53,6 +53,9 @@ class Result:
     xfail: str | None = None
     #: a failure that an entry for this test describes, outside the entry's version range: the entry (file:line)
     xfail_outside: str | None = None
+    #: the regimes of the input space its strategies declared and those its examples reached
+    #: (``{"declared": [...], "reached": [...]}``, :mod:`layer_conformance.support.regimes`); None: none declared
+    regimes: dict[str, list[str]] | None = None
 
 
 def matrix(results: list[Result]) -> dict[str, dict[str, dict[str, str]]]:
@@ -84,7 +87,9 @@ def build_report(
     backend keys, and the ones ``all`` left out with the reason); ``results`` (one per test: nodeid,
     key, impl, apis, outcome, reason, message, example, repro, duration, examples; ``xfail``: the
     expected-failure entry that applied, ``xfail_outside``: an entry describing this failure outside its
-    version range); ``matrix`` (impl -> API -> key -> outcome); ``summary`` (impl -> outcome -> count); ``observed`` (impl -> behaviour ->
+    version range; ``regimes``: the regimes of the input space its strategies declared and those its
+    examples reached, see :mod:`layer_conformance.support.regimes`); ``matrix`` (impl -> API ->
+    key -> outcome); ``summary`` (impl -> outcome -> count); ``observed`` (impl -> behaviour ->
     outcomes); ``surface`` (impl -> ``items``: every parameter and registry key, ``covered``: how many
     the properties exercise, ``uncovered``: the items none exercises, ``exempt``: item -> why none can;
     see :mod:`layer_conformance.surface`); ``baseline`` (regressions, known_regressions, improvements;

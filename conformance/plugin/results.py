@@ -79,6 +79,7 @@ class Results:
         if record.get("when") == "call" and existing is not None:
             existing.duration = duration
             existing.examples = record.get("examples")
+            existing.regimes = record.get("regimes")
         if record.get("outcome") is None:
             return
         if existing is not None and existing.outcome == "error":
@@ -96,6 +97,7 @@ class Results:
             examples=record.get("examples", existing.examples if existing else None),
             xfail=record.get("xfail"),
             xfail_outside=record.get("xfail_outside"),
+            regimes=record.get("regimes", existing.regimes if existing else None),
         )
 
     @pytest.hookimpl(optionalhook=True)

@@ -42,6 +42,9 @@ class RopeConfig:
     params: tuple[tuple[str, Any], ...] = ()
     #: when set, ``rope_parameters`` is nested by layer type, these parameters under this one
     layer_type: str | None = None
+    #: the model's hidden size when it is not ``head_dim * num_attention_heads`` (a head_dim given
+    #: explicitly that differs from ``hidden_size // num_attention_heads``, as Gemma's does)
+    model_size: int | None = None
 
     @property
     def rotary_dim(self) -> int:
@@ -55,7 +58,7 @@ class RopeConfig:
 
     @property
     def hidden_size(self) -> int:
-        return self.head_dim * self.num_attention_heads
+        return self.model_size or self.head_dim * self.num_attention_heads
 
     def param(self, name: str, default: Any = None) -> Any:
         return dict(self.params).get(name, default)

@@ -23,9 +23,10 @@ def make_layer(
     wraps=True,
     warn="once",
 ):
-    """``warn``: "once" per layer class when caching is turned off (correct), "when changed" (every time it is
-    turned off), "always" (every checkpointed call), "never"."""
-    warned = set()
+    """A GradientCheckpointingLayer with one thing changed.  ``warn``: ``"once"`` (per layer class, the
+    documented rule), ``"when changed"`` (every time caching is turned off), ``"always"`` (every
+    checkpointed call) or ``"never"``."""
+    warned: set[str] = set()
 
     class GradientCheckpointingLayer(nn.Module):
         gradient_checkpointing = default_on
@@ -47,10 +48,12 @@ def make_layer(
                     for name in CACHE:
                         if kw.get(name) is not None:
                             kw[name], changed = None, True
-                once = warn == "once" and changed and type(self).__name__ not in warned
-                if warn == "always" or (warn == "when changed" and changed) or once:
-                    warned.add(type(self).__name__)
-                    logger.warning("caching turned off in %s", type(self).__name__)
+                name = type(self).__name__
+                if warn == "always" or (warn == "when changed" and changed):
+                    logger.warning("caching turned off in %s", name)
+                elif warn == "once" and changed and name not in warned:
+                    warned.add(name)
+                    logger.warning("caching turned off in %s", name)
                 if drop_kwargs:
                     kw = {}
                 if keyword_tensors_reversed:

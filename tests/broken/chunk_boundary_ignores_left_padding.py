@@ -1,4 +1,5 @@
-"""chunked_overlay counts chunks from position 0, ignoring the left padding."""
+"""chunked_overlay counts chunks from position 0, ignoring the left padding (the chunked masks of
+transformers 4.53-4.55 took no left padding at all, issue #40214; fixed in 4.56)."""
 
 import torch
 
