@@ -29,6 +29,7 @@ from layer_conformance.strategies.rope import (
     absent_keys,
     documented_default,
     optional_keys,
+    pinned_seq_len,
     position_ids,
     rope_configs,
     rope_regimes,
@@ -365,6 +366,8 @@ PLAIN_CONFIGS = {
 @pytest.mark.parametrize("rope_type", TYPES)
 @given(data=st.data())
 @example(data=None)  # PLAIN_CONFIGS[rope_type], every optional key left out
+@example(data=0)  # the same at the length its type switches at (dynamic: the maximum; longrope: the original)
+@example(data=1)  # and one past it
 def test_absent_optional_keys_take_their_documented_defaults(impl, rope_type, data):
     """An optional key left out of ``rope_parameters`` takes its documented default: the inverse frequencies
     and attention scaling equal those of the same config with the key written out at that default --
@@ -373,11 +376,15 @@ def test_absent_optional_keys_take_their_documented_defaults(impl, rope_type, da
     proportional's ``factor`` 1.0."""
     if rope_type not in impl.ROPE_INIT_FUNCTIONS:
         missing(f"ROPE_INIT_FUNCTIONS[{rope_type!r}]", impl)
-    if data is None:
+    if data is None or isinstance(data, int):
         config, seq_len = PLAIN_CONFIGS[rope_type], None
         absent = tuple(leavable(impl, config))
         if not absent:
             return
+        if isinstance(data, int):
+            seq_len = pinned_seq_len(config, data)
+            if seq_len is None:
+                return
     else:
         config = data.draw(rope_configs(types=(rope_type,)), label="config")
         if not leavable(impl, config) and rope_type != "longrope":  # then partial_rotary_factor is left out

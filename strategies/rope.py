@@ -268,17 +268,31 @@ def seq_lens(config) -> st.SearchStrategy[int | None]:
     maximum and one past it, longrope's original context and one past it.  Labelled with
     :data:`SEQ_LEN_REGIMES` (those boundaries for the type that has them)."""
     max_pos = config.max_position_embeddings
-    original = config.param("original_max_position_embeddings")
-    bounds: list[int] = []
-    declared = ["none", "below the maximum", "far past the maximum"]
-    if config.rope_type == "dynamic":
-        bounds = [max_pos, max_pos + 1]
-        declared += ["at the maximum", "just past the maximum"]
-    elif config.rope_type == "longrope" and original:
-        bounds = [original, original + 1]
-        declared += ["at the original context", "just past the original context"]
+    bounds, declared = _seq_len_boundaries(config)
     options = [st.none(), *(st.just(n) for n in bounds), st.integers(1, 3 * max_pos)]
     return st.one_of(*options).map(lambda n: SEQ_LEN_REGIMES.label((config, n), declared=declared)[1])
+
+
+def _seq_len_boundaries(config) -> tuple[list[int], list[str]]:
+    """The lengths the config's type switches at and the regimes :func:`seq_lens` declares for it."""
+    max_pos = config.max_position_embeddings
+    original = config.param("original_max_position_embeddings")
+    declared = ["none", "below the maximum", "far past the maximum"]
+    if config.rope_type == "dynamic":
+        return [max_pos, max_pos + 1], [*declared, "at the maximum", "just past the maximum"]
+    if config.rope_type == "longrope" and original:
+        return [original, original + 1], [*declared, "at the original context", "just past the original context"]
+    return [], declared
+
+
+def pinned_seq_len(config, index: int) -> int | None:
+    """For an explicit example: the ``index``-th length the config's type switches at (dynamic: the maximum,
+    one past it; longrope: the original context, one past it), labelled as :func:`seq_lens` labels its
+    draws; None when the type switches at fewer lengths."""
+    bounds, declared = _seq_len_boundaries(config)
+    if index >= len(bounds):
+        return None
+    return SEQ_LEN_REGIMES.label((config, bounds[index]), declared=declared)[1]
 
 
 @st.composite
