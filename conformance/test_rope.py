@@ -381,6 +381,7 @@ def test_absent_optional_keys_take_their_documented_defaults(impl, rope_type, da
         absent = tuple(leavable(impl, config))
         if not absent:
             return
+        ROPE_REGIMES.label(config, declared=rope_regimes((rope_type,)))  # as rope_configs labels its draws
         if isinstance(data, int):
             seq_len = pinned_seq_len(config, data)
             if seq_len is None:
