@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from layer_conformance.impls import load_implementation
 from layer_conformance.strategies import dtypes, make_tensor, seeds
+from layer_conformance.strategies.core import label_dtype
 from layer_conformance.strategies.rope import (
     ROPE_REGIMES,
     ROPE_TYPES,
@@ -439,14 +440,17 @@ def test_proportional_reads_the_head_dim_named_by_head_dim_key(impl, config, hea
 # --------------------------------------------------------------------------- the decorator
 
 
-def every_type(**fixed):
+def every_type(dtype_in_turn: tuple[torch.dtype, ...] = (), **fixed):
     """Explicit examples ``data=None, pinned=<type>`` for every RoPE type: the property runs the plain config
     of that type (:data:`PLAIN_CONFIGS`) when the implementation has it, with fixed choices for what it
-    would draw, so that a property drawing among the types runs each of them in every run."""
+    would draw, so that a property drawing among the types runs each of them in every run.  With
+    ``dtype_in_turn`` the examples take those dtypes in turn (the property labels them and skips an
+    unselected one), so that a property drawing dtypes runs each of them in every run too."""
 
     def decorate(fn):
-        for rope_type in reversed(ROPE_TYPES):
-            fn = example(data=None, pinned=rope_type, **fixed)(fn)
+        for i, rope_type in reversed(list(enumerate(ROPE_TYPES))):
+            turn = {"dtype": dtype_in_turn[i % len(dtype_in_turn)]} if dtype_in_turn else {}
+            fn = example(data=None, pinned=rope_type, **fixed, **turn)(fn)
         return fn
 
     return decorate
@@ -615,7 +619,7 @@ def test_decorator_changes_nothing_for_other_types(impl, data, pinned):
     data=st.data(),
     pinned=st.just(None),
 )
-@every_type(batch=2, length=5, dtype=torch.float32)
+@every_type(batch=2, length=5, dtype_in_turn=(torch.float32, torch.float16, torch.bfloat16, torch.float64))
 def test_cos_sin_follow_the_definition(impl, batch, length, dtype, data, pinned):
     """The forward's cos/sin are ``cos(position * inv_freq)`` and ``sin(...)`` of the current frequencies
     (repeated twice along the last dim) times ``attention_scaling``: shape [batch, seq, dim], the input's
@@ -625,6 +629,10 @@ def test_cos_sin_follow_the_definition(impl, batch, length, dtype, data, pinned)
         config = config_of(impl, data, pinned, available(impl))
     except _Skip:
         return
+    if data is None:  # an explicit example: its dtype bypassed dtypes()
+        if not runtime.dtype_allowed(dtype):
+            return
+        label_dtype(dtype)
     module = rotary_module(impl, config, runtime.device())
     if data is None:  # a long row and a short one: the dynamic types grow, the batch rows differ
         pos = torch.tensor([[0, 1, 2, 3, 2 * config.max_position_embeddings], [3, 4, 5, 6, 7]][:batch])
