@@ -25,11 +25,15 @@ from layer_conformance.impls import load_implementation
 from layer_conformance.strategies import dtypes, make_tensor, seeds
 from layer_conformance.strategies.core import label_dtype
 from layer_conformance.strategies.rope import (
+    DEFAULTS,
+    PINNED_CASES,
+    PINNED_CONFIGS,
     ROPE_REGIMES,
     ROPE_TYPES,
     absent_keys,
     documented_default,
     optional_keys,
+    pinned_case,
     pinned_seq_len,
     position_ids,
     rope_configs,
@@ -156,92 +160,22 @@ def call_of(config: RopeConfig, seq_len=None) -> str:
     return f"ROPE_INIT_FUNCTIONS[{config.rope_type!r}](config, seq_len={seq_len}) with {config}"
 
 
-#: Pinned regimes the draws reach too rarely (explicit examples, by index): YaRN with both correction
-#: bounds clamped (theta 10, a very long original context), YaRN's mscale ratio, YaRN below factor 1
-#: with every default (attention factor 1, beta_fast 32 and beta_slow 1, ramp untruncated: a default
-#: off by one moves the ramp), llama3 with a wavelength just under each band edge where the edges
-#: ``original / factor`` are not whole numbers (12.2 under 100 / 8, 33.15 under 100 / 3: rounding the
-#: edge down puts it in the other band).
-PINNED_FORMULA = {
-    "yarn": [
-        RopeConfig(
-            "yarn",
-            10.0,
-            head_dim=8,
-            max_position_embeddings=16,
-            params=(
-                ("beta_fast", 16),
-                ("factor", 4.0),
-                ("original_max_position_embeddings", 131072),
-                ("truncate", False),
-            ),
-        ),
-        RopeConfig(
-            "yarn",
-            10000.0,
-            head_dim=16,
-            max_position_embeddings=16,
-            params=(
-                ("factor", 8.0),
-                ("mscale", 0.707),
-                ("mscale_all_dim", 0.5),
-                ("original_max_position_embeddings", 4096),
-            ),
-        ),
-        RopeConfig(
-            "yarn",
-            10000.0,
-            head_dim=16,
-            max_position_embeddings=16,
-            params=(("factor", 0.5), ("original_max_position_embeddings", 4096), ("truncate", False)),
-        ),
-    ],
-    "llama3": [
-        RopeConfig(
-            "llama3",
-            10000.0,
-            head_dim=16,
-            max_position_embeddings=16,
-            params=(
-                ("factor", 8.0),
-                ("high_freq_factor", 8.0),
-                ("low_freq_factor", 1.0),
-                ("original_max_position_embeddings", 8191),
-            ),
-        ),
-        RopeConfig(
-            "llama3",
-            3.77,
-            head_dim=4,
-            max_position_embeddings=16,
-            params=(
-                ("factor", 8.0),
-                ("high_freq_factor", 8.0),
-                ("low_freq_factor", 1.0),
-                ("original_max_position_embeddings", 100),
-            ),
-        ),
-        RopeConfig(
-            "llama3",
-            27.835,
-            head_dim=4,
-            max_position_embeddings=16,
-            params=(
-                ("factor", 8.0),
-                ("high_freq_factor", 8.0),
-                ("low_freq_factor", 3.0),
-                ("original_max_position_embeddings", 100),
-            ),
-        ),
-    ],
-}
+def pinned_examples(**fixed):
+    """Explicit examples ``data=None, pinned=0 .. PINNED_CASES - 1`` (with ``fixed`` for the property's other
+    arguments): a property over one RoPE type runs each of the type's pinned configs and lengths
+    (:func:`~layer_conformance.strategies.rope.pinned_case`), which reach every regime it declares."""
+
+    def decorate(fn):
+        for index in reversed(range(PINNED_CASES)):
+            fn = example(data=None, pinned=index, **fixed)(fn)
+        return fn
+
+    return decorate
 
 
 @pytest.mark.parametrize("rope_type", TYPES)
 @given(data=st.data(), pinned=st.just(None))
-@example(data=None, pinned=0)
-@example(data=None, pinned=1)
-@example(data=None, pinned=2)
+@pinned_examples()
 def test_init_function_matches_float64_formula(impl, rope_type, data, pinned):
     """Each init function returns float32 inverse frequencies (``dim // 2`` of them, ``dim = head_dim *
     partial_rotary_factor``; ``head_dim // 2`` for proportional) and the attention scaling of its
@@ -252,13 +186,15 @@ def test_init_function_matches_float64_formula(impl, rope_type, data, pinned):
     2)`` pairs and 0 for the others."""
     if rope_type not in impl.ROPE_INIT_FUNCTIONS:
         missing(f"ROPE_INIT_FUNCTIONS[{rope_type!r}]", impl)
-    if data is None:  # an explicit example: a pinned regime of this type, if any
-        if pinned >= len(PINNED_FORMULA.get(rope_type, [])):
+    with_length = rope_type in ("dynamic", "longrope")
+    if data is None:  # an explicit example: a pinned config (and length) of this type, if any left
+        case = pinned_case(rope_type, pinned, seq_len=with_length)
+        if case is None:
             return
-        config, seq_len = PINNED_FORMULA[rope_type][pinned], None
+        config, seq_len = case
     else:
         config = data.draw(rope_configs(types=(rope_type,)), label="config")
-        seq_len = data.draw(seq_lens(config), label="seq_len") if rope_type in ("dynamic", "longrope") else None
+        seq_len = data.draw(seq_lens(config), label="seq_len") if with_length else None
     call = call_of(config, seq_len)
     result = init(impl, config, seq_len)
     assert isinstance(result, tuple) and len(result) == 2, (
@@ -282,13 +218,20 @@ def test_init_function_matches_float64_formula(impl, rope_type, data, pinned):
 
 
 @pytest.mark.parametrize("rope_type", TYPES)
-@given(data=st.data())
-def test_init_function_matches_reference(impl, rope_type, data):
+@given(data=st.data(), pinned=st.just(None))
+@pinned_examples()
+def test_init_function_matches_reference(impl, rope_type, data, pinned):
     """Differential: the inverse frequencies and attention scaling equal the reference's."""
     if rope_type not in impl.ROPE_INIT_FUNCTIONS:
         missing(f"ROPE_INIT_FUNCTIONS[{rope_type!r}]", impl)
-    config = data.draw(rope_configs(types=(rope_type,)), label="config")
-    seq_len = data.draw(seq_lens(config), label="seq_len")
+    if data is None:
+        case = pinned_case(rope_type, pinned, seq_len=True)
+        if case is None:
+            return
+        config, seq_len = case
+    else:
+        config = data.draw(rope_configs(types=(rope_type,)), label="config")
+        seq_len = data.draw(seq_lens(config), label="seq_len")
     inv_freq, scaling = init(impl, config, seq_len)
     ref, ref_scaling = init(REFERENCE, config, seq_len)
     call = call_of(config, seq_len)
@@ -309,9 +252,10 @@ YARN_WITHOUT_TRUNCATION = RopeConfig(
 
 
 @pytest.mark.parametrize("rope_type", TYPES)
-@given(data=st.data(), layer_type=st.sampled_from(LAYER_TYPES))
-@example(data=None, layer_type="full_attention")  # YARN_WITHOUT_TRUNCATION
-def test_parameters_nested_by_layer_type_equal_flat(impl, rope_type, data, layer_type):
+@given(data=st.data(), layer_type=st.sampled_from(LAYER_TYPES), pinned=st.just(None))
+@example(data=None, layer_type="full_attention", pinned=None)  # YARN_WITHOUT_TRUNCATION
+@pinned_examples(layer_type="sliding_attention")
+def test_parameters_nested_by_layer_type_equal_flat(impl, rope_type, data, layer_type, pinned):
     """When a model gives each layer type its own RoPE (``rope_parameters`` nested by layer type, the
     config listing ``layer_types``), the init function called with ``layer_type=`` reads every parameter
     from that layer type's dict: the result equals the flat config's.  (Implementations whose init
@@ -321,7 +265,12 @@ def test_parameters_nested_by_layer_type_equal_flat(impl, rope_type, data, layer
     fn = impl.ROPE_INIT_FUNCTIONS[rope_type]
     if "layer_type" not in inspect.signature(fn).parameters:
         missing(f"ROPE_INIT_FUNCTIONS[{rope_type!r}](layer_type)", impl)
-    if data is None:
+    if data is None and pinned is not None:
+        case = pinned_case(rope_type, pinned)
+        if case is None:
+            return
+        config, seq_len = case
+    elif data is None:
         if rope_type != "yarn":
             return
         config, seq_len = YARN_WITHOUT_TRUNCATION, None
@@ -365,11 +314,12 @@ PLAIN_CONFIGS = {
 
 
 @pytest.mark.parametrize("rope_type", TYPES)
-@given(data=st.data())
-@example(data=None)  # PLAIN_CONFIGS[rope_type], every optional key left out
-@example(data=0)  # the same at the length its type switches at (dynamic: the maximum; longrope: the original)
-@example(data=1)  # and one past it
-def test_absent_optional_keys_take_their_documented_defaults(impl, rope_type, data):
+@given(data=st.data(), pinned=st.just(None))
+@example(data=None, pinned="plain")  # PLAIN_CONFIGS[rope_type], every optional key left out
+@example(data=None, pinned=("plain", 0))  # the same at the length its type switches at (dynamic: the maximum;
+@example(data=None, pinned=("plain", 1))  # longrope: the original) and one past it
+@pinned_examples()  # the type's pinned configs and lengths, every optional key left out
+def test_absent_optional_keys_take_their_documented_defaults(impl, rope_type, data, pinned):
     """An optional key left out of ``rope_parameters`` takes its documented default: the inverse frequencies
     and attention scaling equal those of the same config with the key written out at that default --
     ``partial_rotary_factor`` 1.0; ``original_max_position_embeddings`` (yarn, longrope, llama3) the config's
@@ -377,24 +327,33 @@ def test_absent_optional_keys_take_their_documented_defaults(impl, rope_type, da
     proportional's ``factor`` 1.0."""
     if rope_type not in impl.ROPE_INIT_FUNCTIONS:
         missing(f"ROPE_INIT_FUNCTIONS[{rope_type!r}]", impl)
-    if data is None or isinstance(data, int):
-        config, seq_len = PLAIN_CONFIGS[rope_type], None
+    # a type without optional keys of its own has only partial_rotary_factor to leave out: at 1.0
+    partial_rotary = bool(DEFAULTS.get(rope_type))
+    with_length = rope_type in ("dynamic", "longrope")
+    if data is None:
+        if isinstance(pinned, int):
+            case = pinned_case(rope_type, pinned, seq_len=with_length, partial_rotary=partial_rotary)
+            if case is None:
+                return
+            config, seq_len = case
+        else:
+            config, seq_len = PLAIN_CONFIGS[rope_type], None
+            ROPE_REGIMES.label(config, declared=rope_regimes((rope_type,), partial_rotary=partial_rotary))
+            if isinstance(pinned, tuple):
+                seq_len = pinned_seq_len(config, pinned[1])
+                if seq_len is None:
+                    return
         absent = tuple(leavable(impl, config))
         if not absent:
             return
-        ROPE_REGIMES.label(config, declared=rope_regimes((rope_type,)))  # as rope_configs labels its draws
-        if isinstance(data, int):
-            seq_len = pinned_seq_len(config, data)
-            if seq_len is None:
-                return
     else:
-        config = data.draw(rope_configs(types=(rope_type,)), label="config")
+        config = data.draw(rope_configs(types=(rope_type,), partial_rotary=partial_rotary), label="config")
         if not leavable(impl, config) and rope_type != "longrope":  # then partial_rotary_factor is left out
             config = dataclasses.replace(config, partial_rotary_factor=1.0)
         keys = leavable(impl, config)
         assume(keys)
         absent = data.draw(absent_keys(keys), label="absent keys")
-        seq_len = data.draw(seq_lens(config), label="seq_len") if rope_type in ("dynamic", "longrope") else None
+        seq_len = data.draw(seq_lens(config), label="seq_len") if with_length else None
     written = config.with_params(**{key: documented_default(config, key) for key in absent})
     left_out = written.without(*absent)
     inv_freq, scaling = init(impl, left_out, seq_len)
@@ -408,6 +367,8 @@ def test_absent_optional_keys_take_their_documented_defaults(impl, rope_type, da
 
 
 @given(config=rope_configs(types=("proportional",)), head_dim=st.sampled_from([2, 4, 6, 8, 12, 16]))
+@example(config=PINNED_CONFIGS["proportional"][0], head_dim=12)
+@example(config=PINNED_CONFIGS["proportional"][1], head_dim=6)
 def test_proportional_reads_the_head_dim_named_by_head_dim_key(impl, config, head_dim):
     """proportional reads the head dim from the config attribute ``head_dim_key`` names (``head_dim`` by
     default): with ``head_dim_key="global_head_dim"`` and ``config.global_head_dim = d`` the result is that of
@@ -418,6 +379,7 @@ def test_proportional_reads_the_head_dim_named_by_head_dim_key(impl, config, hea
     fn = impl.ROPE_INIT_FUNCTIONS["proportional"]
     if "head_dim_key" not in inspect.signature(fn).parameters:
         missing("ROPE_INIT_FUNCTIONS['proportional'](head_dim_key)", impl)
+    ROPE_REGIMES.label(config, declared=rope_regimes(("proportional",)))  # a drawn config: labelled twice, once
     cfg = impl_rope_config(impl, config)
     cfg.global_head_dim = head_dim
     plain, _ = fn(cfg, runtime.device())
@@ -441,29 +403,46 @@ def test_proportional_reads_the_head_dim_named_by_head_dim_key(impl, config, hea
 
 
 def every_type(dtype_in_turn: tuple[torch.dtype, ...] = (), **fixed):
-    """Explicit examples ``data=None, pinned=<type>`` for every RoPE type: the property runs the plain config
-    of that type (:data:`PLAIN_CONFIGS`) when the implementation has it, with fixed choices for what it
-    would draw, so that a property drawing among the types runs each of them in every run.  With
-    ``dtype_in_turn`` the examples take those dtypes in turn (the property labels them and skips an
-    unselected one), so that a property drawing dtypes runs each of them in every run too."""
+    """Explicit examples ``data=None, pinned=<type>`` for every RoPE type, and one ``pinned="partial"``: the
+    property runs each type's config of :data:`EVERY_TYPE_CONFIGS` when the implementation has it, with
+    fixed choices for what it would draw, so that a property drawing among the types runs each of them,
+    and each regime of every type, in every run.  With ``dtype_in_turn`` the examples take those dtypes in
+    turn (the property labels them and skips an unselected one), so that a property drawing dtypes runs
+    each of them in every run too."""
 
     def decorate(fn):
-        for i, rope_type in reversed(list(enumerate(ROPE_TYPES))):
+        for i, pinned in reversed(list(enumerate((*ROPE_TYPES, "partial")))):
             turn = {"dtype": dtype_in_turn[i % len(dtype_in_turn)]} if dtype_in_turn else {}
-            fn = example(data=None, pinned=rope_type, **fixed, **turn)(fn)
+            fn = example(data=None, pinned=pinned, **fixed, **turn)(fn)
         return fn
 
     return decorate
 
 
+#: The configs of :func:`every_type`'s examples: each type's plain config, its head dim derived from
+#: ``hidden_size // heads`` for every other type and given other than that for the rest (neither changes
+#: the frequencies), and (``"partial"``) default's pinned config with a partial rotary factor.
+EVERY_TYPE_CONFIGS = {
+    **{
+        rope_type: dataclasses.replace(
+            PLAIN_CONFIGS[rope_type],
+            derive_head_dim=i % 2 == 0,
+            model_size=None if i % 2 == 0 else (PLAIN_CONFIGS[rope_type].head_dim + 2) * 2,
+        )
+        for i, rope_type in enumerate(ROPE_TYPES)
+    },
+    "partial": PINNED_CONFIGS["default"][1],
+}
+
+
 def config_of(impl, data, pinned: str | None, types: tuple[str, ...]) -> RopeConfig:
-    """The drawn config, or the pinned type's plain config (labelled like a drawn one); a pinned type the
+    """The drawn config, or the pinned example's config (labelled like a drawn one); a pinned type the
     property does not cover or the implementation lacks ends the example."""
     if data is not None:
         return data.draw(rope_configs(types=types), label="config")
-    if pinned not in types:
+    config = EVERY_TYPE_CONFIGS[pinned]
+    if config.rope_type not in types:
         raise _Skip
-    config = PLAIN_CONFIGS[pinned]
     return ROPE_REGIMES.label(config, declared=rope_regimes(types))
 
 
@@ -500,6 +479,8 @@ DYNAMIC_LENGTHS = (20, 20, 18, 5, 3, 17, 16, 16)
 @requires("dynamic_rope_update")
 @given(config=rope_configs(types=("dynamic",)), data=st.data())
 @example(config=dataclasses.replace(PLAIN_CONFIGS["dynamic"], max_position_embeddings=16), data=None)
+@example(config=PINNED_CONFIGS["dynamic"][0], data=None)
+@example(config=PINNED_CONFIGS["dynamic"][1], data=None)
 def test_dynamic_ntk_grows_and_resets(impl, config, data):
     """Dynamic NTK, as a state machine over forwards of drawn sequence lengths: a forward longer than
     ``max_seq_len_cached`` grows it, ``inv_freq`` becoming the init function recomputed at that length;
@@ -510,7 +491,8 @@ def test_dynamic_ntk_grows_and_resets(impl, config, data):
     module = rotary_module(impl, config, runtime.device())
     original = module.inv_freq.clone()
     max_pos = config.max_position_embeddings
-    if data is None:
+    if data is None:  # an explicit example (maximum 16): labelled as a drawn config
+        ROPE_REGIMES.label(config, declared=rope_regimes(("dynamic",)))
         steps = list(DYNAMIC_LENGTHS)
     else:
         steps = data.draw(
@@ -556,6 +538,8 @@ def test_dynamic_ntk_grows_and_resets(impl, config, data):
 
 @requires("dynamic_rope_update")
 @given(config=rope_configs(types=("longrope",)), data=st.data())
+@example(config=PINNED_CONFIGS["longrope"][0], data=None)
+@example(config=PINNED_CONFIGS["longrope"][1], data=None)
 def test_longrope_switches_factors_at_the_original_maximum(impl, config, data):
     """longrope uses the long factors exactly when the largest position + 1 exceeds
     ``original_max_position_embeddings`` (the boundary itself is short), the short factors otherwise;
@@ -564,14 +548,18 @@ def test_longrope_switches_factors_at_the_original_maximum(impl, config, data):
     original = config.param("original_max_position_embeddings")
     short, _ = init(impl, config)
     long, _ = init(impl, config, original + 1)
-    steps = data.draw(
-        st.lists(
-            st.sampled_from([original, original + 1, 1]) | st.integers(1, 2 * config.max_position_embeddings),
-            min_size=1,
-            max_size=6,
-        ),
-        label="lengths",
-    )
+    if data is None:  # an explicit example: labelled as a drawn config; to the long factors and back
+        ROPE_REGIMES.label(config, declared=rope_regimes(("longrope",)))
+        steps = [original, original + 1, 1, original + 1, original]
+    else:
+        steps = data.draw(
+            st.lists(
+                st.sampled_from([original, original + 1, 1]) | st.integers(1, 2 * config.max_position_embeddings),
+                min_size=1,
+                max_size=6,
+            ),
+            label="lengths",
+        )
     for step, length in enumerate(steps):
         _forward(module, length)
         expected = long if length > original else short

@@ -6,11 +6,14 @@ truncation off, the mscale ratio; longrope's factor below 1; llama3's three wave
 proportional with nothing rotated or an odd number of rotated pairs), and for every type a partial
 rotary factor, a head dim derived from ``hidden_size``, and one given explicitly that differs from
 ``hidden_size // num_attention_heads``; :data:`SEQ_LEN_REGIMES` -- no length, below, at and just past
-the maximum and the original context.  Every draw is labelled; the draws lean towards them.
+the maximum and the original context.  Every draw is labelled; the draws lean towards them, and
+:data:`PINNED_CONFIGS` with :func:`pinned_case` give the explicit examples that reach every one of them
+in every run, whatever the seed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import torch
@@ -23,10 +26,14 @@ __all__ = [
     "SEQ_LEN_REGIMES",
     "DEFAULTS",
     "MAX_POSITIONS",
+    "PINNED_CASES",
+    "PINNED_CONFIGS",
     "ROPE_TYPES",
     "absent_keys",
     "documented_default",
     "optional_keys",
+    "pinned_case",
+    "pinned_seq_len",
     "position_ids",
     "rope_configs",
     "rope_regimes",
@@ -131,11 +138,13 @@ ROPE_REGIMES = Regimes(
 )
 
 
-def rope_regimes(types: tuple[str, ...]) -> list[str]:
+def rope_regimes(types: tuple[str, ...], *, partial_rotary: bool = True) -> list[str]:
     """The regimes of :data:`ROPE_REGIMES` that :func:`rope_configs` declares for ``types``: a type's own
     regimes when it is the only one drawn (a property per type), each type when several are, the ones of
-    every type always."""
+    every type always (a partial rotary factor only when ``partial_rotary``)."""
     names = [n for n in ROPE_REGIMES.names if n.startswith("any type:")]
+    if not partial_rotary:
+        names.remove("any type: a partial rotary factor")
     if len(types) == 1:
         names += [n for n in ROPE_REGIMES.names if n.startswith(f"{types[0]}:")]
     else:
@@ -144,7 +153,9 @@ def rope_regimes(types: tuple[str, ...]) -> list[str]:
 
 
 @st.composite
-def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_positions: int = 48):
+def rope_configs(
+    draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_positions: int = 48, partial_rotary: bool = True
+):
     """A canonical :class:`~layer_conformance.support.rotary.RopeConfig` of one of ``types`` with its parameters.
 
     Optional keys are sometimes left out (YaRN's betas, mscales, attention factor and truncation,
@@ -160,6 +171,8 @@ def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_po
     low one.  The head dim is derived from ``hidden_size // num_attention_heads``, given and equal to
     it, or given and different from it (the hidden size is then wider).  YaRN's factor is drawn by
     class: from the lengths (None), below 1, 1, above 1.  Labelled with its :data:`ROPE_REGIMES`.
+    ``partial_rotary=False`` keeps ``partial_rotary_factor`` at 1.0 (proportional excepted: its rotated
+    share is its own regime) and declares no partial rotary factor.
     """
     from layer_conformance.support.rotary import RopeConfig  # the strategy builds the harness' config
 
@@ -168,6 +181,8 @@ def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_po
     head_dim = draw(st.sampled_from([d for d in (2, 4, 6, 8, 12, 16) if d >= min_dim]), label="head_dim")
     if rope_type == "proportional":  # the rotated share of the head: any proportion, odd counts included
         factors = [1.0, 0.75, 0.5, 0.25, 0.0]
+    elif not partial_rotary:
+        factors = [1.0]
     else:
         factors = [f for f in (1.0, 0.5, 0.25) if int(head_dim * f) % 2 == 0 and int(head_dim * f) >= min_dim]
     partial = draw(st.sampled_from(factors), label="partial_rotary_factor")
@@ -227,7 +242,7 @@ def rope_configs(draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_po
         params=tuple(sorted(params.items())),
         model_size=(head_dim + 2) * heads if head_dim_form.startswith("given, other") else None,
     )
-    return ROPE_REGIMES.label(config, declared=rope_regimes(types))
+    return ROPE_REGIMES.label(config, declared=rope_regimes(types, partial_rotary=partial_rotary))
 
 
 def _seq_len_classes(v) -> dict[str, bool]:
@@ -293,6 +308,141 @@ def pinned_seq_len(config, index: int) -> int | None:
     if index >= len(bounds):
         return None
     return SEQ_LEN_REGIMES.label((config, bounds[index]), declared=declared)[1]
+
+
+def _pin(
+    rope_type: str,
+    form: str = "given",
+    *,
+    theta: float = 10000.0,
+    head_dim: int = 8,
+    partial: float = 1.0,
+    max_pos: int = 16,
+    **params,
+):
+    """A pinned config; ``form``: its head dim ``given``, ``derived`` from hidden_size // heads, or given and
+    ``other`` than hidden_size // heads (neither form changes the frequencies)."""
+    from layer_conformance.support.rotary import RopeConfig
+
+    return RopeConfig(
+        rope_type,
+        theta,
+        head_dim=head_dim,
+        max_position_embeddings=max_pos,
+        partial_rotary_factor=partial,
+        derive_head_dim=form == "derived",
+        params=tuple(sorted(params.items())),
+        model_size=(head_dim + 2) * 2 if form == "other" else None,
+    )
+
+
+_ORIGINAL = "original_max_position_embeddings"
+
+#: Explicit examples' configs, per type: together they reach every regime :func:`rope_configs` declares
+#: for the type alone, and each type's first two reach the regimes of every type (head dim derived,
+#: given other than hidden_size // heads, a partial rotary factor).  Besides the regimes they pin
+#: values random draws reach too rarely: YaRN with both correction bounds clamped (theta 10, a very
+#: long original context), YaRN's mscale ratio, YaRN below factor 1 with every default (beta_fast 32,
+#: beta_slow 1, ramp untruncated: a default off by one moves the ramp); llama3 with a wavelength just
+#: under each band edge where the edges ``original / factor`` are not whole numbers (12.2 under
+#: 100 / 8, 33.15 under 100 / 3: rounding the edge down puts it in the other band).
+PINNED_CONFIGS: dict[str, tuple] = {
+    "default": (_pin("default", "derived"), _pin("default", "other", partial=0.5)),
+    "linear": (_pin("linear", "derived", factor=1.0), _pin("linear", "other", partial=0.5, factor=2.0)),
+    "dynamic": (_pin("dynamic", "derived", factor=1.0), _pin("dynamic", "other", partial=0.5, factor=2.0)),
+    "yarn": (
+        _pin("yarn", "derived", factor=None, attention_factor=1.3, **{_ORIGINAL: 8}),
+        _pin("yarn", "other", theta=10.0, partial=0.5, beta_fast=16, factor=4.0, truncate=False, **{_ORIGINAL: 131072}),
+        _pin("yarn", head_dim=16, factor=8.0, mscale=0.707, mscale_all_dim=0.5, **{_ORIGINAL: 4096}),
+        _pin("yarn", head_dim=16, factor=0.5, truncate=False, **{_ORIGINAL: 4096}),
+    ),
+    "longrope": (
+        _pin(
+            "longrope",
+            "derived",
+            short_factor=(1.0, 1.25, 2.0, 3.5),
+            long_factor=(2.0, 2.0, 8.0, 1.0),
+            **{_ORIGINAL: 8},
+        ),
+        _pin(
+            "longrope",
+            "other",
+            partial=0.5,
+            short_factor=(1.25, 2.0),
+            long_factor=(8.0, 1.0),
+            attention_factor=0.8,
+            **{_ORIGINAL: 32},
+        ),
+    ),
+    "llama3": (
+        _pin(
+            "llama3", "derived", head_dim=16, factor=8.0, high_freq_factor=8.0, low_freq_factor=1.0, **{_ORIGINAL: 8191}
+        ),
+        _pin("llama3", "other", partial=0.5, factor=8.0, high_freq_factor=4.0, low_freq_factor=1.0, **{_ORIGINAL: 8}),
+        _pin(
+            "llama3", theta=3.77, head_dim=4, factor=8.0, high_freq_factor=8.0, low_freq_factor=1.0, **{_ORIGINAL: 100}
+        ),
+        _pin(
+            "llama3",
+            theta=27.835,
+            head_dim=4,
+            factor=8.0,
+            high_freq_factor=8.0,
+            low_freq_factor=3.0,
+            **{_ORIGINAL: 100},
+        ),
+    ),
+    "proportional": (
+        _pin("proportional", "derived", partial=0.0),
+        _pin("proportional", "other", partial=0.75, factor=2.0),
+    ),
+}
+
+
+def _seq_choices(config) -> list[int | None]:
+    """The lengths a pinned example takes in turn: none, below the maximum, far past it, then the lengths
+    the config's type switches at (:func:`pinned_seq_len`)."""
+    max_pos = config.max_position_embeddings
+    return [None, max_pos // 2, 3 * max_pos, *_seq_len_boundaries(config)[0]]
+
+
+#: How many explicit examples :func:`pinned_case` fills for the type with the most (configs or lengths).
+PINNED_CASES = max(max(len(pins), len(_seq_choices(pins[0]))) for pins in PINNED_CONFIGS.values())
+
+
+def _whole_rotary(config):
+    """``config`` with ``partial_rotary_factor`` 1.0 (proportional's rotated share kept); longrope's
+    per-frequency factors repeated to the whole head's frequencies."""
+    if config.rope_type == "proportional" or config.partial_rotary_factor == 1.0:
+        return config
+    whole = dataclasses.replace(config, partial_rotary_factor=1.0)
+    if config.param("short_factor") is None:
+        return whole
+    count = whole.rotary_dim // 2
+    return whole.with_params(**{k: (config.param(k) * count)[:count] for k in ("short_factor", "long_factor")})
+
+
+def pinned_case(rope_type: str, index: int, *, seq_len: bool = False, partial_rotary: bool = True):
+    """For explicit examples ``0 .. PINNED_CASES - 1`` of a property over one RoPE type: ``(config, seq_len)``,
+    the ``index``-th of :data:`PINNED_CONFIGS` (cycling) and, when the property draws lengths
+    (``seq_len=True``), the ``index``-th of its lengths (cycling; otherwise None); None once every config
+    and length has had its turn.  Labelled as :func:`rope_configs` and :func:`seq_lens` label their draws,
+    so that the examples alone reach every regime the property declares.  ``partial_rotary=False`` as in
+    :func:`rope_configs`: the configs with a partial rotary factor rotate the whole head instead."""
+    pins = (
+        [c for c in map(_whole_rotary, PINNED_CONFIGS[rope_type]) if c]
+        if not partial_rotary
+        else PINNED_CONFIGS[rope_type]
+    )
+    config = pins[index % len(pins)]
+    choices = _seq_choices(config) if seq_len else [None]  # as many for every config of a type
+    if index >= max(len(pins), len(choices)):
+        return None
+    ROPE_REGIMES.label(config, declared=rope_regimes((rope_type,), partial_rotary=partial_rotary))
+    length = choices[index % len(choices)]
+    if seq_len:
+        SEQ_LEN_REGIMES.label((config, length), declared=_seq_len_boundaries(config)[1])
+    return config, length
 
 
 @st.composite
