@@ -96,7 +96,9 @@ def assert_matches_definition(out, case: AttentionCase, q, k, v, *, dtype, what:
 
 @backend_property()
 @given(case=attention_cases(), dtype=dtypes(allow_half=True, allow_float64=True))
-@pinned_cases(dtype=torch.float32)  # every regime of the cases, in every run
+@pinned_cases(
+    dtype=torch.float32, more_dtypes=(torch.float64, torch.float16, torch.bfloat16)
+)  # every regime and dtype, in every run
 def test_output_layout(impl, backend, case, dtype):
     """The output has shape [batch, q_len, heads, head_dim], the query's dtype and device, and is
     contiguous; the second value is what the backend declares: the attention weights [batch, heads, q_len,
@@ -127,7 +129,9 @@ def test_output_layout(impl, backend, case, dtype):
 
 @backend_property()
 @given(case=attention_cases(), dtype=dtypes(allow_half=True, allow_float64=True))
-@pinned_cases(dtype=torch.float32)  # every regime of the cases, in every run
+@pinned_cases(
+    dtype=torch.float32, more_dtypes=(torch.float64, torch.float16, torch.bfloat16)
+)  # every regime and dtype, in every run
 def test_matches_float64_definition(impl, backend, case, dtype):
     """The output equals ``softmax(q k^T * scaling + mask) v`` computed in float64, with key/value head
     ``h // groups`` serving query head ``h`` (grouped-query attention), for every mask style the backend
@@ -253,7 +257,9 @@ def probe(case: AttentionCase, dtype, device) -> tuple[AttentionCase, tuple[torc
 
 @backend_property()
 @given(case=attention_cases(), dtype=dtypes(allow_half=True, allow_float64=True))
-@pinned_cases(dtype=torch.float32)  # every regime of the cases, in every run
+@pinned_cases(
+    dtype=torch.float32, more_dtypes=(torch.float64, torch.float16, torch.bfloat16)
+)  # every regime and dtype, in every run
 def test_weights_are_distributions_zero_where_masked(impl, backend, case, dtype):
     """Each attending query's attention weights (read through identity values) sum to one, and a masked key
     gets weight exactly zero; a backend that returns its weights returns these."""
@@ -279,7 +285,7 @@ def test_weights_are_distributions_zero_where_masked(impl, backend, case, dtype)
 
 @backend_property()
 @given(case=attention_cases(), dtype=dtypes(allow_float64=True))
-@pinned_cases(dtype=torch.float32)  # every regime of the cases, in every run
+@pinned_cases(dtype=torch.float32, more_dtypes=(torch.float64,))  # every regime and dtype, in every run
 def test_matches_reference(impl, backend, case, dtype):
     """Differential: the output equals the reference's on the same call (the reference's backend of the
     same key, or its eager attention for a key the reference does not register)."""
@@ -469,7 +475,9 @@ def test_values_under_its_own_builders_mask_match_the_definition(impl, backend, 
 
 @requires("eager_attention_forward", "sdpa_attention_forward")
 @given(case=attention_cases(no_empty_rows=True), dtype=dtypes(allow_half=True, allow_float64=True))
-@pinned_cases(no_empty_rows=True, dtype=torch.float32)  # every regime of the cases, in every run
+@pinned_cases(
+    no_empty_rows=True, dtype=torch.float32, more_dtypes=(torch.float64, torch.float16, torch.bfloat16)
+)  # every regime and dtype, in every run
 def test_eager_equals_sdpa_values_and_gradients(impl, case, dtype):
     """On the same inputs, eager and sdpa agree: outputs and the gradients of q, k and v, for no mask,
     causal, additive and boolean masks and grouped queries.  (Every query attends a key here: a fully
@@ -539,7 +547,7 @@ def test_sdpa_module_without_groups_attribute_repeats_nothing(impl, case):
     bias_heads=st.booleans(),
     seed=seeds(),
 )
-@pinned_cases(dtype=torch.float32, bias_batch=True, bias_heads=False, seed=0)  # every regime of the cases, in every run
+@pinned_cases(dtype=torch.float32, more_dtypes=(torch.float64,), bias_batch=True, bias_heads=False, seed=0)
 def test_sdpa_position_bias_is_added_to_the_scores(impl, case, dtype, bias_batch, bias_heads, seed):
     """``position_bias`` (a learned relative-position bias of shape ``[batch or 1, heads or 1, q_len,
     kv_len]``) is added to the attention scores: sdpa's output equals ``softmax(q k^T * scaling + mask +

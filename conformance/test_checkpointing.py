@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from layer_conformance.reference.layers import CHECKPOINTING_CACHE_KWARGS as DEFAULT_CACHE_KWARGS
 from layer_conformance.strategies import leading_dims, make_tensor, seeds, sizes
+from layer_conformance.strategies.core import every_lead
 from layer_conformance.support import runtime
 from layer_conformance.support.checkpointing import checkpointing_layers, enable_checkpointing
 from layer_conformance.support.checks import assert_equal, captured_warnings, requires
@@ -86,6 +87,7 @@ def assert_runs_equal(plain, ckpt, xs, lead, width, seed, call: str) -> None:
 
 
 @given(width=widths, lead=leading_dims(max_rank=2), seed=seeds())
+@every_lead(max_rank=2, width=4, seed=0)  # every class of leading dims, in every run
 def test_off_by_default(impl, width, lead, seed):
     """A fresh layer has ``gradient_checkpointing == False`` and, training, calls forward once per call,
     with no recomputation in backward."""
@@ -106,6 +108,9 @@ def test_off_by_default(impl, width, lead, seed):
     frozen=st.booleans(),
     seed=seeds(),
 )
+@every_lead(
+    max_rank=2, width=4, n=2, grads=(True, False), dropout=0.5, frozen=False, seed=0
+)  # every class of leading dims, in every run
 def test_checkpointed_equals_plain(impl, use_reentrant, width, lead, n, grads, dropout, frozen, seed):
     """Enabled, training and with gradients on, the output, the input gradients and the parameter
     gradients equal the plain run's exactly (float32), with dropout too: the RNG state is replayed in the
@@ -124,6 +129,7 @@ def test_checkpointed_equals_plain(impl, use_reentrant, width, lead, n, grads, d
 
 @pytest.mark.parametrize("use_reentrant", REENTRANT)
 @given(width=widths, lead=leading_dims(max_rank=2), seed=seeds())
+@every_lead(max_rank=2, width=4, seed=0)  # every class of leading dims, in every run
 def test_backward_recomputes_the_forward(impl, use_reentrant, width, lead, seed):
     """Checkpointing is real: forward runs once in the forward pass and once more in backward."""
     layer = enable_checkpointing(build(impl, "MLP", width).train(), use_reentrant)
@@ -180,6 +186,7 @@ class CacheSentinel:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("use_reentrant", REENTRANT)
 @given(width=widths, lead=leading_dims(max_rank=2), seed=seeds())
+@every_lead(max_rank=2, width=4, seed=0)  # every class of leading dims, in every run
 def test_no_checkpointing_outside_training_with_grad(impl, mode, use_reentrant, width, lead, seed):
     """In eval mode, or under ``torch.no_grad()``, an enabled layer runs as is: forward once, the plain
     output, and cache arguments passed through untouched (there is no backward to replay)."""
@@ -211,6 +218,7 @@ def test_no_checkpointing_outside_training_with_grad(impl, mode, use_reentrant, 
     enabled=st.booleans(),
     seed=seeds(),
 )
+@every_lead(max_rank=2, width=4, scale=-2.0, enabled=True, seed=0)  # every class of leading dims, in every run
 def test_keyword_arguments_reach_forward_unchanged(impl, use_reentrant, width, lead, scale, enabled, seed):
     """Keyword arguments other than the cache ones reach forward unchanged, checkpointed or not (a
     float, a string and a tensor), and take effect."""
@@ -230,6 +238,7 @@ def test_keyword_arguments_reach_forward_unchanged(impl, use_reentrant, width, l
 
 
 @given(width=widths, lead=leading_dims(max_rank=2), seed=seeds())
+@every_lead(max_rank=2, width=4, seed=0)  # every class of leading dims, in every run
 def test_reentrant_positional_input_gets_its_gradient(impl, width, lead, seed):
     """The documented working path: with ``use_reentrant=True``, a grad-requiring tensor passed
     positionally (parameters frozen, so it is the only way back) gets the plain run's gradient."""
@@ -246,6 +255,7 @@ def test_reentrant_positional_input_gets_its_gradient(impl, width, lead, seed):
 
 @pytest.mark.filterwarnings("ignore:None of the inputs have requires_grad=True:UserWarning")  # the caveat itself
 @given(width=widths, lead=leading_dims(max_rank=2), both=st.booleans(), seed=seeds())
+@every_lead(max_rank=2, width=4, both=True, seed=0)  # every class of leading dims, in every run
 def test_reentrant_keyword_input_gradient_is_right_or_absent(impl, width, lead, both, seed):
     """The documented caveat: with ``use_reentrant=True`` a grad-requiring tensor passed as a keyword may
     not get gradients.  What each implementation does is observed (and reported in the summary); whatever
@@ -274,6 +284,7 @@ def test_reentrant_keyword_input_gradient_is_right_or_absent(impl, width, lead, 
 
 @pytest.mark.parametrize("use_reentrant", REENTRANT)
 @given(width=widths, lead=leading_dims(max_rank=2), seed=seeds())
+@every_lead(max_rank=2, width=4, seed=0)  # every class of leading dims, in every run
 def test_cache_is_turned_off_while_checkpointing(impl, use_reentrant, width, lead, seed):
     """While checkpointing in training, ``use_cache=True`` reaches forward as False and every cache
     argument the implementation names (4.57.x: ``past_key_value``, ``past_key_values``, ``layer_past``;
@@ -300,6 +311,7 @@ def test_cache_is_turned_off_while_checkpointing(impl, use_reentrant, width, lea
 
 @pytest.mark.parametrize("use_reentrant", REENTRANT)
 @given(width=widths, lead=leading_dims(max_rank=2), seed=seeds())
+@every_lead(max_rank=2, width=4, seed=0)  # every class of leading dims, in every run
 def test_subclass_of_a_layer_checkpoints_once(impl, use_reentrant, width, lead, seed):
     """A subclass whose forward calls its parent's is checkpointed once: forward runs twice in all
     (forward pass and recomputation), not three times, with the plain results."""
@@ -314,6 +326,7 @@ def test_subclass_of_a_layer_checkpoints_once(impl, use_reentrant, width, lead, 
 @pytest.mark.filterwarnings("ignore:None of the inputs have requires_grad=True:UserWarning")
 @pytest.mark.parametrize("use_reentrant", REENTRANT)
 @given(width=widths, depth=st.integers(1, 3), lead=leading_dims(max_rank=2), seed=seeds())
+@every_lead(max_rank=2, width=4, depth=2, seed=0)  # every class of leading dims, in every run
 def test_nested_checkpointing_layers_equal_plain(impl, use_reentrant, width, depth, lead, seed):
     """A checkpointing layer made of checkpointing layers, all enabled, gives the plain output and
     gradients exactly (the inner layers may be recomputed more than once; results never change)."""

@@ -195,6 +195,13 @@ def test_wrong_number_of_arguments_is_value_error(impl, spec, delta, seed):
 
 @requires("apply_chunking_to_forward")
 @given(spec=chunk_specs(allow_zero=False), extra=st.integers(1, 3), smaller=st.booleans(), seed=seeds())
+@explicit(
+    *(
+        {"spec": ChunkSpec(spec.shape, spec.chunk_dim, spec.chunk_size), "extra": 1, "smaller": i % 2 == 1, "seed": 0}
+        for i, spec in enumerate(s for s in PINNED_SPECS if s.chunk_size)
+    ),
+    label=lambda values: _label(values["spec"], allow_zero=False, max_inputs=1),
+)  # every regime of the specs, in every run
 def test_unequal_sizes_is_value_error(impl, spec, extra, smaller, seed):
     """With chunking on, inputs of different sizes along ``chunk_dim`` raise ValueError, whichever is
     larger."""
@@ -221,6 +228,7 @@ def test_unequal_sizes_is_value_error(impl, spec, extra, smaller, seed):
 
 @requires("apply_chunking_to_forward")
 @given(spec=chunk_specs(allow_zero=False, label=False), extra=st.integers(1, 3), seed=seeds())
+@example(spec=ChunkSpec((2, 6, 3), -2, 2), extra=1, seed=0)  # a negative chunk dim before the last, in every run
 def test_without_chunking_inputs_of_any_sizes_reach_forward_fn_whole(impl, spec, extra, seed):
     """With ``chunk_size`` 0 (no chunking) forward_fn is called once, with the inputs whole, whatever their
     sizes along ``chunk_dim``: the sizes are checked only when chunking."""
@@ -265,6 +273,7 @@ def test_no_input_tensor_is_an_error(impl, chunk_size):
 
 @requires("apply_chunking_to_forward")
 @given(spec=chunk_specs(allow_zero=False, label=False), seed=seeds(), data=st.data())
+@example(spec=ChunkSpec((2, 6, 3), -2, 2), seed=0, data=None)  # a negative chunk dim before the last, in every run
 def test_non_divisible_size_is_value_error(impl, spec, seed, data):
     """A size along ``chunk_dim`` that is not a multiple of ``chunk_size`` raises ValueError."""
     CHUNK_REGIMES.label(spec, declared=["a negative chunk dim", "a chunk dim before the last"])  # its shape only
@@ -273,7 +282,7 @@ def test_non_divisible_size_is_value_error(impl, spec, seed, data):
     if not bad:  # size 1 or 2: grow the dim to make room for a non-divisor
         size += 1
         bad = [c for c in range(2, size + 3) if size % c != 0]
-    chunk_size = data.draw(st.sampled_from(bad), label="chunk_size")
+    chunk_size = bad[0] if data is None else data.draw(st.sampled_from(bad), label="chunk_size")
     shape = list(spec.shape)
     shape[spec.chunk_dim] = size
     x = make_tensor(tuple(shape), seed, device=runtime.device())

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from layer_conformance.reference import Conv1D as RefConv1D
 from layer_conformance.strategies import dtypes, leading_dims, make_tensor, seeds, sizes
-from layer_conformance.strategies.core import FLOAT_DTYPES, explicit, label_lead
+from layer_conformance.strategies.core import FLOAT_DTYPES, every_lead, explicit, label_lead
 from layer_conformance.support import runtime
 from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, requires
 
@@ -18,7 +18,10 @@ features = sizes(1, 8)
 def pinned(dtypes=FLOAT_DTYPES):
     """Explicit examples: leading dims none, one and several, each of ``dtypes`` (in every run)."""
     leads = [(), (3,), (2, 2), (1, 2, 3)]
-    examples = [{"lead": leads[i % len(leads)], "nf": 3, "nx": 2, "dtype": d, "seed": i} for i, d in enumerate(dtypes)]
+    examples = [
+        {"lead": leads[i % len(leads)], "nf": 3, "nx": 2, "dtype": dtypes[i % len(dtypes)], "seed": i}
+        for i in range(max(len(leads), len(dtypes)))
+    ]
     return explicit(*examples, label=lambda kwargs: label_lead(kwargs["lead"]))
 
 
@@ -114,6 +117,7 @@ def test_gradients_equal_linear(impl, lead, nf, nx, dtype, seed):
 
 @requires("Conv1D")
 @given(lead=leading_dims(min_rank=2, max_rank=3), nf=features, nx=features, seed=seeds())
+@every_lead(min_rank=2, max_rank=3, nf=3, nx=2, seed=0)  # several leading dims, in every run
 def test_accepts_non_contiguous_input(impl, lead, nf, nx, seed):
     """Like nn.Linear, Conv1D accepts a non-contiguous input (a view with permuted leading dims)."""
     layer = _conv1d(impl.Conv1D, nf, nx, seed, torch.float32)

@@ -146,11 +146,23 @@ def test_point_evaluation_agrees_with_broadcast_evaluation(impl, kind, data, bat
     assert_equal(broadcast, points, what="broadcast vs point-by-point", call=f"{spec.call()}, q_offset={q_offset}")
 
 
+#: The sliding window kinds of mask function.
+SLIDING = ("sliding_window_causal", "sliding_window_overlay")
+
+
 def _specs(data, impl, batch, kv_end, *, min_size=0, max_size=4):
-    """Drawn mask specs, or, for the explicit example (``data`` None), causal ones: ``min_size`` of them, or one."""
-    if data is None:
+    """Drawn mask specs, or, for the explicit examples (``data`` not a draw): ``None``, causal ones --
+    ``min_size`` of them, or one; ``"none"``, none; ``"mixed"``, ``max(min_size, 3)`` of two kinds (causal and
+    the first other kind the implementation has of bidirectional and the sliding windows)."""
+    if data is None or isinstance(data, str):
         specs = [MaskSpec("causal")] * max(min_size, 1)
-        return LIST_REGIMES.label(specs, declared=["one"] if min_size <= 1 else ["several"])
+        if data == "none":
+            specs = []
+        elif data == "mixed":
+            other = next((k for k in ("bidirectional", *SLIDING) if k in available(impl)), "causal")
+            specs = [MaskSpec("causal"), MaskSpec(other, window=2 if other in SLIDING else 0)]
+            specs += [MaskSpec("causal")] * (max(min_size, 3) - 2)
+        return LIST_REGIMES.label(specs, declared=LIST_REGIMES.of(specs))
     kinds = available(impl)
     lists = mask_spec_lists(
         batch=batch, kv_end=kv_end, kinds=kinds, min_size=min_size, max_size=max_size,
@@ -162,6 +174,8 @@ def _specs(data, impl, batch, kv_end, *, min_size=0, max_size=4):
 @requires("and_masks", "or_masks", "causal_mask_function")
 @given(data=st.data(), batch=st.integers(1, 2), q_len=lengths, kv_len=lengths, q_offset=offsets)
 @example(data=None, batch=1, q_len=2, kv_len=3, q_offset=0)  # one causal function on a grid it masks in part
+@example(data="none", batch=1, q_len=2, kv_len=3, q_offset=0)  # no function: the identities
+@example(data="mixed", batch=1, q_len=2, kv_len=3, q_offset=1)  # several, of two kinds
 def test_and_or_masks_are_the_logical_and_or_of_truth_tables(impl, data, batch, q_len, kv_len, q_offset):
     """``and_masks(*fns)`` / ``or_masks(*fns)`` over any number of mask functions (none included) equal the
     elementwise and / or of their truth tables; the and of nothing is all True, the or of nothing all False."""
@@ -191,6 +205,7 @@ def negate(fn):
 @requires("and_masks", "or_masks", "causal_mask_function")
 @given(data=st.data(), batch=st.integers(1, 2), q_len=lengths, kv_len=lengths, q_offset=offsets)
 @example(data=None, batch=1, q_len=2, kv_len=3, q_offset=0)  # causal functions on a grid they mask in part
+@example(data="mixed", batch=1, q_len=2, kv_len=3, q_offset=1)  # functions of two kinds
 def test_mask_algebra_laws(impl, data, batch, q_len, kv_len, q_offset):
     """and/or are commutative and associative, ``and_masks(f)`` and ``or_masks(f)`` equal ``f``, the empty
     and/or are the identities (``and_masks(and_masks(), f) == f``, ``or_masks(or_masks(), f) == f``), and De

@@ -20,7 +20,8 @@ from layer_conformance.strategies import (
     seeds,
     sizes,
 )
-from layer_conformance.strategies.pruning import HEAD_REGIMES, PINNED_HEAD_SETS, HeadSet, pinned_index
+from layer_conformance.strategies.core import explicit, label_lead
+from layer_conformance.strategies.pruning import HEAD_REGIMES, PINNED_HEAD_SETS, HeadSet, head_regimes, pinned_index
 from layer_conformance.support import runtime
 from layer_conformance.support.checks import assert_close, assert_equal, assert_raises, describe, requires
 
@@ -73,14 +74,17 @@ def test_index_keeps_whole_heads_of_the_current_layout(impl, hs):
 
 
 @requires("find_pruneable_heads_and_indices")
-@given(hs=head_sets(), data=st.data())
+@given(hs=head_sets(pruned_before=False), data=st.data())
 # second rounds naming heads after a pruned one (their rows moved), or past the current head count
 @example(hs=HeadSet(4, 2, frozenset(), (0, 2)), data=(1, 3))
 @example(hs=HeadSet(3, 1, frozenset(), (1,)), data=(2,))
+# every head requested, one twice, then one again; one head in all, nothing then it
+@example(hs=HeadSet(3, 2, frozenset(), (0, 1, 2, 2)), data=(1,))
+@example(hs=HeadSet(1, 2, frozenset(), ()), data=(0,))
 def test_two_rounds_equal_one_round_with_the_union(impl, hs, data):
     """Pruning heads A, then heads B (with A as already pruned), keeps the same rows of the original layout
     and prunes the same heads as pruning A | B at once."""
-    HEAD_REGIMES.label(hs)  # the pinned requests bypass the strategy
+    HEAD_REGIMES.label(hs, declared=head_regimes(pruned_before=False))  # the pinned requests bypass the strategy
     total, size = hs.total_heads, hs.head_size
     first = set(hs.heads)
     if isinstance(data, tuple):  # the explicit examples give the second round
@@ -164,10 +168,17 @@ kinds = st.sampled_from(index_kinds)
 
 def pinned_indices(**fixed):
     """Explicit examples ``data="one"`` and ``data="every"`` (with the ``fixed`` arguments): the index
-    properties prune to one index and keep every index in every run (:func:`draw_index`)."""
+    properties prune to one index and keep every index in every run (:func:`draw_index`).  A property
+    drawing leading dims (``lead`` fixed) runs two more, with no leading dim and with several, labelled."""
+    examples = [{"data": "one", **fixed}, {"data": "every", **fixed}]
+    if "lead" in fixed:
+        examples += [{**fixed, "data": "every", "lead": ()}, {**fixed, "data": "one", "lead": (2, 3)}]
+        return explicit(*examples, label=lambda values: label_lead(values["lead"]))
 
     def decorate(fn):
-        return example(data="one", **fixed)(example(data="every", **fixed)(fn))
+        for values in reversed(examples):
+            fn = example(**values)(fn)
+        return fn
 
     return decorate
 

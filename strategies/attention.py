@@ -227,27 +227,46 @@ def _pinned(styles: tuple[str, ...], max_groups: int, no_empty_rows: bool) -> li
     return cases
 
 
-def pinned_cases(*, styles: tuple[str, ...] = MASK_STYLES, max_groups: int = 3, no_empty_rows: bool = False, **fixed):
+def pinned_cases(
+    *,
+    styles: tuple[str, ...] = MASK_STYLES,
+    max_groups: int = 3,
+    no_empty_rows: bool = False,
+    more_dtypes: tuple = (),
+    **fixed,
+):
     """Explicit examples for a property drawing ``case=attention_cases(...)`` with these arguments: the calls of
     :func:`_pinned` (with the ``fixed`` values of the property's other arguments), so that every regime the
     strategy declares is reached in every run whatever the seed.  The property is wrapped so that these
-    calls, which bypass the strategy, are labelled like drawn ones."""
+    calls, which bypass the strategy, are labelled like drawn ones.  A property drawing its ``dtype`` too
+    names the others it draws in ``more_dtypes``: the pinned cases take them in turn in more examples, and
+    every example's dtype is labelled (an unselected one, ``--dtype``, does nothing)."""
     from hypothesis import example
+
+    from layer_conformance.strategies.core import label_dtype
+    from layer_conformance.support import runtime
 
     cases = _pinned(tuple(styles), max_groups, no_empty_rows)
     declared = attention_regimes(tuple(styles), max_groups, no_empty_rows)
     pinned = set(cases)
+    examples = [dict(case=case, **fixed) for case in cases]
+    examples += [dict(case=cases[i % len(cases)], **{**fixed, "dtype": d}) for i, d in enumerate(more_dtypes)]
 
     def decorate(fn):
         @functools.wraps(fn)
         def labelled(*args, **kwargs):
             case = kwargs.get("case")
             if case in pinned:
+                dtype = kwargs.get("dtype")
+                if more_dtypes and isinstance(dtype, torch.dtype):
+                    if not runtime.dtype_allowed(dtype):
+                        return None
+                    label_dtype(dtype)
                 ATTENTION_REGIMES.label(case, declared=declared)
             return fn(*args, **kwargs)
 
-        for case in reversed(cases):
-            labelled = example(case=case, **fixed)(labelled)
+        for values in reversed(examples):
+            labelled = example(**values)(labelled)
         return labelled
 
     return decorate

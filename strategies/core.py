@@ -22,6 +22,7 @@ __all__ = [
     "FLOAT_DTYPES",
     "LOW_PRECISION",
     "dtypes",
+    "every_lead",
     "explicit",
     "label_dtype",
     "label_lead",
@@ -214,3 +215,15 @@ def explicit(*examples: dict[str, Any], label: Callable[[dict[str, Any]], None] 
         return labelled
 
     return decorate
+
+
+#: One value of each :data:`LEAD_REGIMES` class, for explicit examples.
+PINNED_LEADS = ((), (3,), (2, 3))
+
+
+def every_lead(*, min_rank: int = 0, max_rank: int = 4, **fixed: Any):
+    """Explicit examples for a property drawing ``lead=leading_dims(min_rank=..., max_rank=...)``: one per class of
+    :data:`LEAD_REGIMES` the ranks allow (none, one, several), with ``fixed`` values for the property's
+    other arguments, labelled as drawn leading dims are, so that every class is reached in every run."""
+    leads = [lead for lead in PINNED_LEADS if min_rank <= len(lead) <= max_rank]
+    return explicit(*({"lead": lead, **fixed} for lead in leads), label=lambda values: label_lead(values["lead"]))

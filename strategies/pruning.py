@@ -22,6 +22,7 @@ __all__ = [
     "PINNED_HEAD_SETS",
     "HeadSet",
     "head_sets",
+    "head_regimes",
     "index_kinds",
     "index_regimes",
     "pinned_index",
@@ -69,18 +70,19 @@ HEAD_REGIMES = Regimes(
 
 
 @st.composite
-def head_sets(draw: st.DrawFn, *, max_heads: int = 8, max_head_size: int = 4) -> HeadSet:
+def head_sets(draw: st.DrawFn, *, max_heads: int = 8, max_head_size: int = 4, pruned_before: bool = True) -> HeadSet:
     """A head layout and a pruning request: empty sets, all heads and repeated heads included.
 
     The request is drawn from all heads of the unpruned layer, so it may name
     heads that are already pruned (they must be ignored).  The heads pruned before
-    lean towards none and all; the draw is labelled with its :data:`HEAD_REGIMES`.
+    lean towards none and all (with ``pruned_before=False``: none); the draw is labelled
+    with its :data:`HEAD_REGIMES` (:func:`head_regimes`).
     """
     total = draw(st.integers(1, max_heads), label="total_heads")
     head_size = draw(st.integers(1, max_head_size), label="head_size")
     all_heads = list(range(total))
     # one flag per head: no uniqueness retries, and it shrinks to the empty set
-    before = draw(st.sampled_from(["some", "some", "none", "all"]), label="pruned before")
+    before = draw(st.sampled_from(["some", "some", "none", "all"]), label="pruned before") if pruned_before else "none"
     if before == "some":
         flags = draw(st.lists(st.booleans(), min_size=total, max_size=total), label="already_pruned")
     else:
@@ -94,7 +96,15 @@ def head_sets(draw: st.DrawFn, *, max_heads: int = 8, max_head_size: int = 4) ->
         ),
         label="heads",
     )
-    return HEAD_REGIMES.label(HeadSet(total, head_size, already, tuple(heads)))
+    return HEAD_REGIMES.label(HeadSet(total, head_size, already, tuple(heads)), declared=head_regimes(pruned_before))
+
+
+def head_regimes(pruned_before: bool = True) -> list[str]:
+    """The regimes of :data:`HEAD_REGIMES` that :func:`head_sets` declares: all, or without heads pruned
+    before, those of the request and the layout only."""
+    if pruned_before:
+        return list(HEAD_REGIMES.names)
+    return ["nothing requested", "every head requested", "a head requested twice", "one head in all"]
 
 
 #: Requests for explicit examples: heads after an already pruned one (their rows move in the current
@@ -103,6 +113,8 @@ PINNED_HEAD_SETS = (
     HeadSet(4, 2, frozenset({1}), (0, 2, 2, 1)),
     HeadSet(3, 1, frozenset(), (0, 1, 2)),
     HeadSet(2, 3, frozenset({0}), ()),
+    HeadSet(1, 3, frozenset(), (0,)),  # one head in all
+    HeadSet(2, 2, frozenset({0, 1}), (1,)),  # every head pruned before
 )
 
 
