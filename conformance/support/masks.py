@@ -130,21 +130,25 @@ CALL_REGIMES = Regimes(
 )
 
 
-def call_regimes(kinds) -> list[str]:
-    """The regimes of :data:`CALL_REGIMES` builder calls with mask functions of ``kinds`` can reach."""
+def call_regimes(kinds, *, left_padding: bool = True) -> list[str]:
+    """The regimes of :data:`CALL_REGIMES` builder calls with mask functions of ``kinds`` can reach (chunks
+    after left padding only where the implementation takes a left padding: ``left_padding``)."""
     names = [f"{kind} mask function" for kind in kinds]
     if any(k.startswith("sliding") for k in kinds):
         names += ["a window of one key", "a window narrower than the keys", "a window at least the keys"]
     if any(k.startswith("chunked") for k in kinds):
-        names += ["chunks narrower than the keys", "chunks after left padding"]
+        names += ["chunks narrower than the keys"] + (["chunks after left padding"] if left_padding else [])
     return [*names, "a fully masked query row"]
 
 
-def label_call(geo: Geometry, spec: MaskSpec, kinds, *, realistic: bool, phase: str | None) -> None:
+def label_call(
+    geo: Geometry, spec: MaskSpec, kinds, *, realistic: bool, phase: str | None, left_padding: bool = True
+) -> None:
     """Label a builder call with its geometry's and its own regimes (declaring those the call's strategy
-    can reach: realistic or not, the phase, the mask functions ``kinds``)."""
+    can reach: realistic or not, the phase, the mask functions ``kinds``, whether the implementation's
+    chunked functions take a left padding)."""
     GEOMETRY_REGIMES.label(geo, declared=geometry_regimes(realistic=realistic, phase=phase))
-    CALL_REGIMES.label((geo, spec), declared=call_regimes(kinds))
+    CALL_REGIMES.label((geo, spec), declared=call_regimes(kinds, left_padding=left_padding))
 
 
 def adjust(geo: Geometry, spec: MaskSpec, *, realistic: bool = True, impl=None) -> tuple[Geometry, MaskSpec, dict]:
@@ -179,7 +183,7 @@ def builder_spec(
         mask_specs(batch=geo.batch, kv_end=geo.kv_end, kinds=kinds, left_padding=honoured, label=False), label="spec"
     )
     geo, spec, extra = adjust(geo, spec, realistic=realistic, impl=impl)
-    label_call(geo, spec, kinds, realistic=realistic, phase=phase)
+    label_call(geo, spec, kinds, realistic=realistic, phase=phase, left_padding=honoured)
     return geo, spec, extra
 
 
@@ -309,7 +313,9 @@ def draw_any_call(data, impl, kinds) -> tuple[Geometry, MaskSpec, dict] | None:
         if spec.kind not in available(impl, kinds):
             return None
         geo, spec, extra = adjust(geo, spec, realistic=False, impl=impl)
-        label_call(geo, spec, available(impl, kinds), realistic=False, phase=None)
+        label_call(
+            geo, spec, available(impl, kinds), realistic=False, phase=None, left_padding=honours_left_padding(impl)
+        )
         return geo, spec, extra
     geo = data.draw(geometries(realistic=False, label=False), label="geometry")
     return builder_spec(data, impl, geo, kinds, realistic=False)
@@ -325,7 +331,9 @@ def draw_case(data, impl, phase: str, kinds) -> tuple[Geometry, MaskSpec, dict] 
         if data >= len(calls) or calls[data][1].kind not in available(impl, kinds):
             return None
         geo, spec, extra = adjust(*calls[data], impl=impl)
-        label_call(geo, spec, available(impl, kinds), realistic=True, phase=phase)
+        label_call(
+            geo, spec, available(impl, kinds), realistic=True, phase=phase, left_padding=honours_left_padding(impl)
+        )
         return geo, spec, extra
     geo = data.draw(geometries(phase=phase, label=False), label="geometry")
     return builder_spec(data, impl, geo, kinds, realistic=True, phase=phase)
