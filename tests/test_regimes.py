@@ -15,6 +15,7 @@ from layer_conformance.impls import load_implementation
 from layer_conformance.strategies import attention_cases, chunk_specs, geometries, head_sets
 from layer_conformance.strategies.chunking import CHUNK_REGIMES, PINNED_SPECS, chunk_regimes
 from layer_conformance.strategies.pruning import HEAD_REGIMES, PINNED_HEAD_SETS
+from layer_conformance.strategies.rope import PINNED_CASES, ROPE_TYPES, pinned_case
 from layer_conformance.support import masks, regimes
 from layer_conformance.support.regimes import Regimes
 
@@ -134,11 +135,45 @@ def test_pinned_mask_specs_reach_every_regime_of_their_kind():
         assert _missing(specs) == [], kind
 
 
-def _report(tmp_path: Path, *extra: str) -> dict:
+@pytest.mark.parametrize("rope_type", ROPE_TYPES)
+def test_pinned_rope_cases_reach_every_regime_of_their_type(rope_type):
+    for seq_len in (False, True):
+        for partial_rotary in (True, False):
+
+            def cases(seq_len=seq_len, partial_rotary=partial_rotary):
+                for index in range(PINNED_CASES):
+                    pinned_case(rope_type, index, seq_len=seq_len, partial_rotary=partial_rotary)
+
+            assert _missing(cases) == [], (seq_len, partial_rotary)
+    assert pinned_case(rope_type, PINNED_CASES, seq_len=True) is None
+
+
+def test_explicit_examples_alone_reach_every_regime_each_property_declares(suite_run, tmp_path):
+    """Run with the explicit examples only (nothing drawn), every property reaches every regime it declares
+    when it draws (on the implementation exposing the contract names, in the self-tests' suite run): what
+    a property reaches does not depend on the seed."""
+    from layer_conformance.plugin.records import record_of
+    from tests.inner import NAMES_ONLY
+
+    declared: dict[str, set[str]] = {}
+    for report in suite_run.reports:
+        record = record_of(report)
+        if record and record["impl"] == NAMES_ONLY and record.get("regimes"):
+            declared.setdefault(record["key"], set()).update(record["regimes"]["declared"])
+    explicit = _report(tmp_path, "-p", "tests._explicit_only", "--hypothesis-profile=explicit-only", "-n", "2",
+                       path=str(ROOT / "conformance"), profile=None)  # fmt: skip
+    reached = {r["key"]: set((r.get("regimes") or {}).get("reached", ())) for r in explicit["results"]}
+    assert len(declared) > 100 and len(reached) > 150
+    missing = {key: sorted(names - reached[key]) for key, names in declared.items() if key in reached}
+    assert {key: names for key, names in missing.items() if names} == {}
+
+
+def _report(tmp_path: Path, *extra: str, path: str = CHUNKING, profile: str | None = "selftest") -> dict:
     out = tmp_path / f"r{len(list(tmp_path.iterdir()))}"
+    chosen = [f"--conformance-profile={profile}"] if profile else []
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", CHUNKING, "-p", "no:cacheprovider", "--conformance-profile=selftest",
-         f"--conformance-report={out}", *extra],
+        [sys.executable, "-m", "pytest", path, "-p", "no:cacheprovider", *chosen, f"--conformance-report={out}",
+         *extra],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:]
