@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from layer_conformance.reference import apply_chunking_to_forward as ref_chunking
 from layer_conformance.strategies import ChunkSpec, chunk_specs, dtypes, make_tensor, seeds
 from layer_conformance.strategies.chunking import CHUNK_REGIMES, PINNED_SPECS, chunk_regimes
-from layer_conformance.strategies.core import FLOAT_DTYPES, explicit
+from layer_conformance.strategies.core import FLOAT_DTYPES, examples, explicit
 from layer_conformance.support import runtime
 from layer_conformance.support.checks import (
     as_tensor_result,
@@ -72,13 +72,7 @@ def _label(spec: ChunkSpec, *, allow_zero: bool = True, max_inputs: int = INPUTS
 
 def pinned(**fixed):
     """Explicit examples: every spec of :data:`PINNED_SPECS` (together they reach every regime)."""
-
-    def decorate(fn):
-        for spec in reversed(PINNED_SPECS):
-            fn = example(spec=spec, **fixed)(fn)
-        return fn
-
-    return decorate
+    return examples(*({"spec": spec, **fixed} for spec in PINNED_SPECS))
 
 
 @requires("apply_chunking_to_forward")

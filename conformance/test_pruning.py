@@ -20,7 +20,7 @@ from layer_conformance.strategies import (
     seeds,
     sizes,
 )
-from layer_conformance.strategies.core import explicit, label_lead
+from layer_conformance.strategies.core import examples, explicit, label_lead
 from layer_conformance.strategies.pruning import HEAD_REGIMES, PINNED_HEAD_SETS, HeadSet, head_regimes, pinned_index
 from layer_conformance.support import runtime
 from layer_conformance.support.checks import assert_close, assert_equal, assert_raises, describe, requires
@@ -31,13 +31,7 @@ from layer_conformance.support.checks import assert_close, assert_equal, assert_
 def pinned_heads(**fixed):
     """Explicit examples: every request of :data:`PINNED_HEAD_SETS` (labelled by the property: they bypass
     the strategy)."""
-
-    def decorate(fn):
-        for hs in reversed(PINNED_HEAD_SETS):
-            fn = example(hs=hs, **fixed)(fn)
-        return fn
-
-    return decorate
+    return examples(*({"hs": hs, **fixed} for hs in PINNED_HEAD_SETS))
 
 
 @requires("find_pruneable_heads_and_indices")
@@ -170,17 +164,11 @@ def pinned_indices(**fixed):
     """Explicit examples ``data="one"`` and ``data="every"`` (with the ``fixed`` arguments): the index
     properties prune to one index and keep every index in every run (:func:`draw_index`).  A property
     drawing leading dims (``lead`` fixed) runs two more, with no leading dim and with several, labelled."""
-    examples = [{"data": "one", **fixed}, {"data": "every", **fixed}]
+    values = [{"data": "one", **fixed}, {"data": "every", **fixed}]
     if "lead" in fixed:
-        examples += [{**fixed, "data": "every", "lead": ()}, {**fixed, "data": "one", "lead": (2, 3)}]
-        return explicit(*examples, label=lambda values: label_lead(values["lead"]))
-
-    def decorate(fn):
-        for values in reversed(examples):
-            fn = example(**values)(fn)
-        return fn
-
-    return decorate
+        values += [{**fixed, "data": "every", "lead": ()}, {**fixed, "data": "one", "lead": (2, 3)}]
+        return explicit(*values, label=lambda kwargs: label_lead(kwargs["lead"]))
+    return examples(*values)
 
 
 def draw_index(data, size, kind="sorted-unique"):

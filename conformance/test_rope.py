@@ -23,21 +23,20 @@ from hypothesis import strategies as st
 
 from layer_conformance.impls import load_implementation
 from layer_conformance.strategies import dtypes, make_tensor, seeds
-from layer_conformance.strategies.core import label_dtype
+from layer_conformance.strategies.core import examples, pinned_dtype
 from layer_conformance.strategies.rope import (
     DEFAULTS,
     PINNED_CASES,
     PINNED_CONFIGS,
-    ROPE_REGIMES,
     ROPE_TYPES,
     absent_keys,
     documented_default,
+    label_config,
     optional_keys,
     pinned_case,
     pinned_seq_len,
     position_ids,
     rope_configs,
-    rope_regimes,
     seq_lens,
 )
 from layer_conformance.support import runtime
@@ -164,13 +163,7 @@ def pinned_examples(**fixed):
     """Explicit examples ``data=None, pinned=0 .. PINNED_CASES - 1`` (with ``fixed`` for the property's other
     arguments): a property over one RoPE type runs each of the type's pinned configs and lengths
     (:func:`~layer_conformance.strategies.rope.pinned_case`), which reach every regime it declares."""
-
-    def decorate(fn):
-        for index in reversed(range(PINNED_CASES)):
-            fn = example(data=None, pinned=index, **fixed)(fn)
-        return fn
-
-    return decorate
+    return examples(*({"data": None, "pinned": index, **fixed} for index in range(PINNED_CASES)))
 
 
 @pytest.mark.parametrize("rope_type", TYPES)
@@ -338,7 +331,7 @@ def test_absent_optional_keys_take_their_documented_defaults(impl, rope_type, da
             config, seq_len = case
         else:
             config, seq_len = PLAIN_CONFIGS[rope_type], None
-            ROPE_REGIMES.label(config, declared=rope_regimes((rope_type,), partial_rotary=partial_rotary))
+            label_config(config, partial_rotary=partial_rotary)
             if isinstance(pinned, tuple):
                 seq_len = pinned_seq_len(config, pinned[1])
                 if seq_len is None:
@@ -379,7 +372,7 @@ def test_proportional_reads_the_head_dim_named_by_head_dim_key(impl, config, hea
     fn = impl.ROPE_INIT_FUNCTIONS["proportional"]
     if "head_dim_key" not in inspect.signature(fn).parameters:
         missing("ROPE_INIT_FUNCTIONS['proportional'](head_dim_key)", impl)
-    ROPE_REGIMES.label(config, declared=rope_regimes(("proportional",)))  # a drawn config: labelled twice, once
+    label_config(config)  # a drawn config: labelled twice, counted once
     cfg = impl_rope_config(impl, config)
     cfg.global_head_dim = head_dim
     plain, _ = fn(cfg, runtime.device())
@@ -409,14 +402,9 @@ def every_type(dtype_in_turn: tuple[torch.dtype, ...] = (), **fixed):
     and each regime of every type, in every run.  With ``dtype_in_turn`` the examples take those dtypes in
     turn (the property labels them and skips an unselected one), so that a property drawing dtypes runs
     each of them in every run too."""
-
-    def decorate(fn):
-        for i, pinned in reversed(list(enumerate((*ROPE_TYPES, "partial")))):
-            turn = {"dtype": dtype_in_turn[i % len(dtype_in_turn)]} if dtype_in_turn else {}
-            fn = example(data=None, pinned=pinned, **fixed, **turn)(fn)
-        return fn
-
-    return decorate
+    names = (*ROPE_TYPES, "partial")
+    turns = [{"dtype": dtype_in_turn[i % len(dtype_in_turn)]} if dtype_in_turn else {} for i in range(len(names))]
+    return examples(*({"data": None, "pinned": n, **fixed, **t} for n, t in zip(names, turns, strict=True)))
 
 
 #: The configs of :func:`every_type`'s examples: each type's plain config, its head dim derived from
@@ -443,7 +431,7 @@ def config_of(impl, data, pinned: str | None, types: tuple[str, ...]) -> RopeCon
     config = EVERY_TYPE_CONFIGS[pinned]
     if config.rope_type not in types:
         raise _Skip
-    return ROPE_REGIMES.label(config, declared=rope_regimes(types))
+    return label_config(config, types)
 
 
 class _Skip(Exception):
@@ -492,7 +480,7 @@ def test_dynamic_ntk_grows_and_resets(impl, config, data):
     original = module.inv_freq.clone()
     max_pos = config.max_position_embeddings
     if data is None:  # an explicit example (maximum 16): labelled as a drawn config
-        ROPE_REGIMES.label(config, declared=rope_regimes(("dynamic",)))
+        label_config(config)
         steps = list(DYNAMIC_LENGTHS)
     else:
         steps = data.draw(
@@ -549,7 +537,7 @@ def test_longrope_switches_factors_at_the_original_maximum(impl, config, data):
     short, _ = init(impl, config)
     long, _ = init(impl, config, original + 1)
     if data is None:  # an explicit example: labelled as a drawn config; to the long factors and back
-        ROPE_REGIMES.label(config, declared=rope_regimes(("longrope",)))
+        label_config(config)
         steps = [original, original + 1, 1, original + 1, original]
     else:
         steps = data.draw(
@@ -617,10 +605,8 @@ def test_cos_sin_follow_the_definition(impl, batch, length, dtype, data, pinned)
         config = config_of(impl, data, pinned, available(impl))
     except _Skip:
         return
-    if data is None:  # an explicit example: its dtype bypassed dtypes()
-        if not runtime.dtype_allowed(dtype):
-            return
-        label_dtype(dtype)
+    if data is None and not pinned_dtype(dtype):  # an explicit example: its dtype bypassed dtypes()
+        return
     module = rotary_module(impl, config, runtime.device())
     if data is None:  # a long row and a short one: the dynamic types grow, the batch rows differ
         pos = torch.tensor([[0, 1, 2, 3, 2 * config.max_position_embeddings], [3, 4, 5, 6, 7]][:batch])

@@ -19,7 +19,7 @@ from torch import nn
 
 from layer_conformance.support.regimes import Regimes
 
-from .core import make_tensor, seeds
+from .core import examples, make_tensor, pinned_dtype, seeds
 
 __all__ = [
     "ATTENTION_REGIMES",
@@ -241,16 +241,11 @@ def pinned_cases(
     calls, which bypass the strategy, are labelled like drawn ones.  A property drawing its ``dtype`` too
     names the others it draws in ``more_dtypes``: the pinned cases take them in turn in more examples, and
     every example's dtype is labelled (an unselected one, ``--dtype``, does nothing)."""
-    from hypothesis import example
-
-    from layer_conformance.strategies.core import label_dtype
-    from layer_conformance.support import runtime
-
     cases = _pinned(tuple(styles), max_groups, no_empty_rows)
     declared = attention_regimes(tuple(styles), max_groups, no_empty_rows)
     pinned = set(cases)
-    examples = [dict(case=case, **fixed) for case in cases]
-    examples += [dict(case=cases[i % len(cases)], **{**fixed, "dtype": d}) for i, d in enumerate(more_dtypes)]
+    values = [dict(case=case, **fixed) for case in cases]
+    values += [dict(case=cases[i % len(cases)], **{**fixed, "dtype": d}) for i, d in enumerate(more_dtypes)]
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -258,15 +253,11 @@ def pinned_cases(
             case = kwargs.get("case")
             if case in pinned:
                 dtype = kwargs.get("dtype")
-                if more_dtypes and isinstance(dtype, torch.dtype):
-                    if not runtime.dtype_allowed(dtype):
-                        return None
-                    label_dtype(dtype)
+                if more_dtypes and isinstance(dtype, torch.dtype) and not pinned_dtype(dtype):
+                    return None
                 ATTENTION_REGIMES.label(case, declared=declared)
             return fn(*args, **kwargs)
 
-        for values in reversed(examples):
-            labelled = example(**values)(labelled)
-        return labelled
+        return examples(*values)(labelled)
 
     return decorate

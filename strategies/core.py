@@ -23,12 +23,14 @@ __all__ = [
     "LOW_PRECISION",
     "dtypes",
     "every_lead",
+    "examples",
     "explicit",
     "label_dtype",
     "label_lead",
     "generator",
     "leading_dims",
     "make_tensor",
+    "pinned_dtype",
     "seeds",
     "shapes",
     "sizes",
@@ -188,31 +190,47 @@ def label_lead(lead: tuple[int, ...]) -> None:
     LEAD_REGIMES.label(lead, declared=LEAD_REGIMES.of(lead))
 
 
-def explicit(*examples: dict[str, Any], label: Callable[[dict[str, Any]], None] | None = None):
+def examples(*values: dict[str, Any]):
+    """Hypothesis ``@example`` for each dict of the property's arguments, in this order."""
+    from hypothesis import example
+
+    def decorate(fn):
+        for one in reversed(values):
+            fn = example(**one)(fn)
+        return fn
+
+    return decorate
+
+
+def pinned_dtype(dtype: torch.dtype) -> bool:
+    """For an explicit example, whose dtype bypasses :func:`dtypes`: label it (:func:`label_dtype`) when it is
+    selected (``--dtype``) and say whether it is (an unselected one's example does nothing)."""
+    from layer_conformance.support import runtime
+
+    if not runtime.dtype_allowed(dtype):
+        return False
+    label_dtype(dtype)
+    return True
+
+
+def explicit(*values: dict[str, Any], label: Callable[[dict[str, Any]], None] | None = None):
     """Explicit examples (each a dict of the property's arguments) that reach, in every run, the regimes
     random draws reach only in most.  Their values bypass the strategies, so the property is wrapped: every
     call's arguments go through ``label`` (a drawn value labelled twice counts once) and its ``dtype``
-    (by default) through :func:`label_dtype`; an example whose dtype is not selected (``--dtype``) does
+    (by default) through :func:`pinned_dtype`; an example whose dtype is not selected (``--dtype``) does
     nothing."""
-    from hypothesis import example
-
-    from layer_conformance.support import runtime
 
     def decorate(fn):
         @functools.wraps(fn)
         def labelled(*args, **kwargs):
             dtype = kwargs.get("dtype")
-            if isinstance(dtype, torch.dtype):
-                if not runtime.dtype_allowed(dtype):
-                    return None
-                label_dtype(dtype)
+            if isinstance(dtype, torch.dtype) and not pinned_dtype(dtype):
+                return None
             if label is not None:
                 label(kwargs)
             return fn(*args, **kwargs)
 
-        for values in reversed(examples):
-            labelled = example(**values)(labelled)
-        return labelled
+        return examples(*values)(labelled)
 
     return decorate
 

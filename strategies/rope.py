@@ -31,6 +31,7 @@ __all__ = [
     "ROPE_TYPES",
     "absent_keys",
     "documented_default",
+    "label_config",
     "optional_keys",
     "pinned_case",
     "pinned_seq_len",
@@ -152,6 +153,13 @@ def rope_regimes(types: tuple[str, ...], *, partial_rotary: bool = True) -> list
     return names
 
 
+def label_config(config, types: tuple[str, ...] | None = None, *, partial_rotary: bool = True):
+    """Label ``config`` as :func:`rope_configs` (of ``types``; by default the config's own type) labels its
+    draws -- for configs that bypass the strategy -- and return it."""
+    declared = rope_regimes(types or (config.rope_type,), partial_rotary=partial_rotary)
+    return ROPE_REGIMES.label(config, declared=declared)
+
+
 @st.composite
 def rope_configs(
     draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_positions: int = 48, partial_rotary: bool = True
@@ -242,7 +250,7 @@ def rope_configs(
         params=tuple(sorted(params.items())),
         model_size=(head_dim + 2) * heads if head_dim_form.startswith("given, other") else None,
     )
-    return ROPE_REGIMES.label(config, declared=rope_regimes(types, partial_rotary=partial_rotary))
+    return label_config(config, types, partial_rotary=partial_rotary)
 
 
 def _seq_len_classes(v) -> dict[str, bool]:
@@ -438,7 +446,7 @@ def pinned_case(rope_type: str, index: int, *, seq_len: bool = False, partial_ro
     choices = _seq_choices(config) if seq_len else [None]  # as many for every config of a type
     if index >= max(len(pins), len(choices)):
         return None
-    ROPE_REGIMES.label(config, declared=rope_regimes((rope_type,), partial_rotary=partial_rotary))
+    label_config(config, partial_rotary=partial_rotary)
     length = choices[index % len(choices)]
     if seq_len:
         SEQ_LEN_REGIMES.label((config, length), declared=_seq_len_boundaries(config)[1])

@@ -292,16 +292,10 @@ def pinned_examples(*, any_call: bool = False, **fixed):
     """Explicit examples ``data=0, 1, ...`` (with the ``fixed`` arguments), one per pinned call: of the
     longest phase of :data:`PINNED` (:func:`draw_case` turns each index into that call of the property's
     phase, or None where the phase has fewer), or of :data:`ANY_PINNED` (:func:`draw_any_call`)."""
-    from hypothesis import example
+    from layer_conformance.strategies.core import examples
 
     count = len(ANY_PINNED) if any_call else max(len(calls) for calls in PINNED.values())
-
-    def decorate(fn):
-        for index in reversed(range(count)):
-            fn = example(data=index, **fixed)(fn)
-        return fn
-
-    return decorate
+    return examples(*({"data": index, **fixed} for index in range(count)))
 
 
 def draw_any_call(data, impl, kinds) -> tuple[Geometry, MaskSpec, dict] | None:
@@ -310,12 +304,11 @@ def draw_any_call(data, impl, kinds) -> tuple[Geometry, MaskSpec, dict] | None:
     is not among ``kinds`` or the implementation lacks it.  The call is labelled with its regimes."""
     if isinstance(data, int):
         geo, spec = ANY_PINNED[data]
-        if spec.kind not in available(impl, kinds):
+        kinds = available(impl, kinds)
+        if spec.kind not in kinds:
             return None
         geo, spec, extra = adjust(geo, spec, realistic=False, impl=impl)
-        label_call(
-            geo, spec, available(impl, kinds), realistic=False, phase=None, left_padding=honours_left_padding(impl)
-        )
+        label_call(geo, spec, kinds, realistic=False, phase=None, left_padding=honours_left_padding(impl))
         return geo, spec, extra
     geo = data.draw(geometries(realistic=False, label=False), label="geometry")
     return builder_spec(data, impl, geo, kinds, realistic=False)
@@ -327,13 +320,11 @@ def draw_case(data, impl, phase: str, kinds) -> tuple[Geometry, MaskSpec, dict] 
     is none, when its mask function is not among ``kinds`` or when the implementation lacks it.  The call
     is labelled with its regimes (:func:`label_call`)."""
     if isinstance(data, int):
-        calls = PINNED[phase]
-        if data >= len(calls) or calls[data][1].kind not in available(impl, kinds):
+        calls, kinds = PINNED[phase], available(impl, kinds)
+        if data >= len(calls) or calls[data][1].kind not in kinds:
             return None
         geo, spec, extra = adjust(*calls[data], impl=impl)
-        label_call(
-            geo, spec, available(impl, kinds), realistic=True, phase=phase, left_padding=honours_left_padding(impl)
-        )
+        label_call(geo, spec, kinds, realistic=True, phase=phase, left_padding=honours_left_padding(impl))
         return geo, spec, extra
     geo = data.draw(geometries(phase=phase, label=False), label="geometry")
     return builder_spec(data, impl, geo, kinds, realistic=True, phase=phase)
