@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .plugin.report import OUTCOMES
-from .plugin.xfails import XfailEntry
+from .plugin.xfails import XfailEntry, message_matches
 
 __all__ = [
     "SWEEP_FORMAT",
@@ -183,22 +183,6 @@ def by_release(runs: Sequence[Run]) -> list[tuple[int, list[tuple[str, str, str]
 
 
 # --------------------------------------------------------------------------- xfail ranges
-
-
-def _split(field_: str) -> tuple[tuple[str, ...], str | None]:
-    types, sep, pattern = field_.partition(":")
-    return tuple(t.strip() for t in types.split(",")), (pattern.strip() or None) if sep else None
-
-
-def message_matches(failure: str | None, message: str) -> bool:
-    """Whether a report's ``Type: first line`` message is the failure an xfail line describes."""
-    if failure is None:
-        return True
-    names, pattern = _split(failure)
-    kind = message.split(":", 1)[0].strip()
-    if "*" not in names and kind not in names:
-        return False
-    return pattern is None or re.search(pattern, message) is not None
 
 
 @dataclass

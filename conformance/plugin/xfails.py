@@ -47,6 +47,7 @@ __all__ = [
     "failure_matches",
     "first_mismatch",
     "match",
+    "message_matches",
     "parse_xfails",
     "read_xfails",
 ]
@@ -75,10 +76,6 @@ class XfailEntry:
 
     def in_range(self, version: str | None) -> bool:
         return self.versions is None or _version_matches(self.versions, version)
-
-    def expects(self, exc: BaseException) -> bool:
-        """Whether ``exc`` is the failure this line describes (every failure of a group)."""
-        return self.failure is None or failure_matches(self.failure, exc)
 
 
 def _split_failure(field: str) -> tuple[tuple[str, ...], str | None]:
@@ -114,11 +111,15 @@ def exception_text(exc: BaseException) -> str:
     return str(msg) if isinstance(msg, str) and msg else str(exc)
 
 
-def _leaf_matches(names: tuple[str, ...], pattern: str | None, leaf: BaseException) -> bool:
-    classes = {c.__name__ for c in type(leaf).__mro__}
+def _described(names: tuple[str, ...], pattern: str | None, classes: set[str], text: str) -> bool:
+    """Whether a failure of one of ``classes`` (type names) with message ``text`` is the one described."""
     if "*" not in names and not classes.intersection(names):
         return False
-    return pattern is None or re.search(pattern, exception_text(leaf)) is not None
+    return pattern is None or re.search(pattern, text) is not None
+
+
+def _leaf_matches(names: tuple[str, ...], pattern: str | None, leaf: BaseException) -> bool:
+    return _described(names, pattern, {c.__name__ for c in type(leaf).__mro__}, exception_text(leaf))
 
 
 def first_mismatch(field: str, exc: BaseException) -> BaseException | None:
@@ -132,6 +133,15 @@ def failure_matches(field: str, exc: BaseException) -> bool:
     """Whether ``exc`` (each exception of a group) is of one of the field's types and its message matches
     the field's regular expression."""
     return first_mismatch(field, exc) is None
+
+
+def message_matches(field: str | None, message: str) -> bool:
+    """Whether a report's ``Type: first line`` message (a failure recorded, no exception object) is the failure
+    ``field`` describes (None: any failure); the type is compared by its name only."""
+    if field is None:
+        return True
+    names, pattern = _split_failure(field)
+    return _described(names, pattern, {message.split(":", 1)[0].strip()}, message)
 
 
 def _version_matches(field: str, version: str | None) -> bool:
