@@ -445,41 +445,37 @@ def bisect(n: int, run_at: Callable[[int], Run]) -> list[int]:
 # --------------------------------------------------------------------------- xfails
 
 
-def _for_impl(pytest_args: Sequence[str], impl: str) -> list[str]:
-    """The pytest arguments of one run: ``--xfails-file NAME=PATH`` only where ``NAME`` is the run's
-    implementation (sweeping implementations, each run selects one)."""
-    out: list[str] = []
+def _xfails_file_options(pytest_args: Sequence[str]) -> list[tuple[int, int, str]]:
+    """The ``--xfails-file`` options among the pytest arguments: (index, how many arguments it takes, value)."""
+    out = []
     skip = False
     for i, arg in enumerate(pytest_args):
         if skip:
             skip = False
-            continue
-        value = None
-        if arg.startswith("--xfails-file="):
-            value = arg.split("=", 1)[1]
+        elif arg.startswith("--xfails-file="):
+            out.append((i, 1, arg.split("=", 1)[1]))
         elif arg == "--xfails-file" and i + 1 < len(pytest_args):
-            value, skip = pytest_args[i + 1], True
-        if value is not None and value.split("=", 1)[0] != impl:
-            continue
-        out.append(arg)
-        if skip:
-            out.append(pytest_args[i + 1])
+            out.append((i, 2, pytest_args[i + 1]))
+            skip = True
     return out
+
+
+def _for_impl(pytest_args: Sequence[str], impl: str) -> list[str]:
+    """The pytest arguments of one run: ``--xfails-file NAME=PATH`` only where ``NAME`` is the run's
+    implementation (sweeping implementations, each run selects one)."""
+    dropped = {
+        index + k
+        for index, count, value in _xfails_file_options(pytest_args)
+        if value.split("=", 1)[0] != impl
+        for k in range(count)
+    }
+    return [arg for i, arg in enumerate(pytest_args) if i not in dropped]
 
 
 def _xfail_files(pytest_args: Sequence[str]) -> list[tuple[str, str]]:
     """The ``--xfails-file IMPL=PATH`` values among the pytest arguments."""
-    out = []
-    for i, arg in enumerate(pytest_args):
-        value = None
-        if arg.startswith("--xfails-file="):
-            value = arg.split("=", 1)[1]
-        elif arg == "--xfails-file" and i + 1 < len(pytest_args):
-            value = pytest_args[i + 1]
-        if value and "=" in value:
-            name, path = value.split("=", 1)
-            out.append((name, path))
-    return out
+    values = [value for _, _, value in _xfails_file_options(pytest_args)]
+    return [(name, path) for name, _, path in (v.partition("=") for v in values if "=" in v)]
 
 
 def xfail_entries(impls: Sequence[str], pytest_args: Sequence[str]) -> list[tuple[str, XfailEntry]]:
@@ -563,10 +559,11 @@ def sweep(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
     regenerate = " ".join(["layer-conformance", "sweep", *rerun])
     data = history.summary(runs, checks, command=["layer-conformance", "sweep", *rerun])
     text = history.markdown(data, _surface_section(done), regenerate=regenerate.strip())
+    as_json = json.dumps(data, indent=1) + "\n"
     runner.out.mkdir(parents=True, exist_ok=True)
-    (runner.out / "sweep.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    (runner.out / "sweep.json").write_text(as_json, encoding="utf-8")
     (runner.out / "matrix.md").write_text(text, encoding="utf-8")
-    for path, content in ((args.markdown, text), (args.summary, json.dumps(data, indent=1) + "\n")):
+    for path, content in ((args.markdown, text), (args.summary, as_json)):
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(content, encoding="utf-8")
