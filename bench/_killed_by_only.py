@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from layer_conformance.plugin.records import PLAN
+from layer_conformance.plugin.plan import PLAN
 
 
 @pytest.hookimpl(trylast=True)

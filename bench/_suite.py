@@ -64,7 +64,7 @@ def run_suite(
 
     With ``check``, an exit code other than 0 (all passed) or 1 (some failed) stops the script
     with the tail of the output (a usage error, an internal error, no tests)."""
-    from layer_conformance.plugin.gate import load_report
+    from layer_conformance.formats.report import load_report
 
     with tempfile.TemporaryDirectory(prefix="lc-bench-") as tmp:
         command = [python, "-m", "pytest", *targets, "-p", "no:cacheprovider", f"--conformance-report={tmp}", *args]

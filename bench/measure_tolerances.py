@@ -178,9 +178,9 @@ def _rope_configs(g: torch.Generator, dtype, n: int = 1):
 
 def rope_init_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[Pair]:
     """Reference init functions (float32) against the float64 formulas of the properties."""
+    from layer_conformance.canonical import RopeConfig  # noqa: F401
     from layer_conformance.reference.rope import ROPE_INIT_FUNCTIONS
-    from layer_conformance.support.rotary import RopeConfig  # noqa: F401
-    from layer_conformance.test_rope import formula
+    from layer_conformance.support.rope import formula
 
     for config in _rope_configs(g, dtype, n):
         max_pos = config.max_position_embeddings
@@ -196,7 +196,7 @@ def rope_init_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[P
 def rope_cos_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[Pair]:
     """The rotary forward's cos/sin in ``dtype`` against float64 cos/sin of the same frequencies."""
     from layer_conformance.impls import load_implementation
-    from layer_conformance.support.rotary import rotary_module
+    from layer_conformance.support.rope import rotary_module
 
     impl = load_implementation("reference")
     for config in _rope_configs(g, dtype, n):
@@ -212,8 +212,8 @@ def rope_cos_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[Pa
 def rope_relative_pairs(g: torch.Generator, dtype, device, n: int = 1, *, fp64: bool = False) -> Iterator[Pair]:
     """q_m . k_n against q_(m+s) . k_(n+s), rotated by the forward's cos/sin (or in float64)."""
     from layer_conformance.impls import load_implementation
-    from layer_conformance.support.rotary import rotary_module
-    from layer_conformance.test_rope import rotate
+    from layer_conformance.properties.test_rope import rotate
+    from layer_conformance.support.rope import rotary_module
 
     impl = load_implementation("reference")
     for config in _rope_configs(g, dtype, n):

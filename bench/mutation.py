@@ -85,7 +85,7 @@ def run_properties(tests: list[str]) -> int:
     """The properties, in this process, with every layer_conformance module imported afresh."""
     for module in [m for m in sys.modules if m.split(".")[0] in ("layer_conformance", "conformance")]:
         del sys.modules[module]
-    args = [str(ROOT / "conformance" / t) for t in tests]
+    args = [str(ROOT / "conformance" / "properties" / t) for t in tests]
     args += ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark", "--conformance-profile=selftest"]
     args += ["--example-timeout=20", "-W", "ignore"]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

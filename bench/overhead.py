@@ -18,9 +18,9 @@ import time
 import torch
 from hypothesis import HealthCheck, Phase, given, settings
 
-from layer_conformance import test_attention, test_conv1d
 from layer_conformance.impls import load_implementation
 from layer_conformance.plugin.guard import guarded
+from layer_conformance.properties import test_attention, test_conv1d
 from layer_conformance.reference import Conv1D, eager_attention_forward
 from layer_conformance.strategies import (
     attention_cases,

@@ -4,7 +4,7 @@
 
 Each strategy of the suite declares the regimes of the input space it must reach (its boundary
 classes: decode and prefill, left, right and inner padding, a window of one key, grouped heads in
-decode, ...) and labels every draw (:mod:`layer_conformance.support.regimes`); ``report.json`` carries,
+decode, ...) and labels every draw (:mod:`layer_conformance.strategies.regimes`); ``report.json`` carries,
 per result, the regimes its strategies declared and those its examples reached.  This script runs the
 whole suite (``-n 2``, the default profile ``dev``: 40 random examples per property) under ``--seeds``
 Hypothesis seeds, reads the reports (``bench/_suite.py``) and prints, per property, how many regimes

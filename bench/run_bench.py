@@ -88,7 +88,7 @@ for m in sorted(m.name for m in pkgutil.iter_modules(tests.broken.__path__) if n
     module = importlib.import_module(f"tests.broken.{m}")
     files = sorted({k.split("::")[0] for k in module.KILLED_BY})
     clock = Clock()
-    args = [f"conformance/{f}" for f in files] + [f"--impl=tests.broken.{m}", "--deselect-missing", "-x",
+    args = [f"conformance/properties/{f}" for f in files] + [f"--impl=tests.broken.{m}", "--deselect-missing", "-x",
             "-q", "-p", "no:cacheprovider", "--no-header",
             "--conformance-profile", os.environ["HYPOTHESIS_PROFILE_FOR_BENCH"]]
     pytest.main(args, plugins=[clock])

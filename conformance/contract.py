@@ -12,6 +12,37 @@ Canonical call forms follow the latest transformers releases where releases
 differ; the transformers adapter translates for the others, choosing each
 translation from the installed function's signature (see
 ``layer_conformance.adapters.transformers``).
+
+Adding a contract name
+----------------------
+
+Five places, in this order; everything else follows from the record
+(``tests/test_new_name.py`` adds a fake name by these steps alone and checks
+that the suite, the report, the missing-name logic and the surface check pick
+it up):
+
+1. **Here**: an :class:`Api` record in :data:`API` -- the name, its group (the
+   property module that judges it is ``properties/test_<group>.py``), the
+   documented behaviour (``doc``), where transformers keeps it per major
+   version (``where``; ``None`` where a release lacks it) and its ``kind``
+   (:data:`KINDS`: function, class, registry or mapping).
+2. **The reference**: a clean-room implementation in ``reference/``, imported
+   and listed in ``__all__`` in ``reference/__init__.py``.
+3. **The properties**: in ``properties/test_<group>.py``, each marked
+   ``@requires(name)``, its docstring the documented behaviour it checks, every
+   sentence asserted; inputs drawn from ``strategies/`` (a new kind of input: a
+   strategy with its declared regimes and explicit examples reaching them).
+4. **The surface**: :data:`layer_conformance.surface.COVERED` names the
+   properties that exercise each of its parameters (and keys), or
+   :data:`~layer_conformance.surface.EXEMPT` says why none can.
+5. **A broken implementation** per new property in ``tests/broken/``, its
+   ``KILLED_BY`` naming the properties that must catch it.
+
+What follows from the record without another edit: the missing-name logic and
+the ``requires`` check, the matrix and the reports, the transformers adapter's
+lookup (``where``), the surface listing and the state the guard restores
+(``kind``), and the self-tests' implementations that expose the contract names
+(``tests/impls/names_only.py``, ``tests/impls/spy.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +50,30 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-__all__ = ["API", "BACKENDS", "GROUPS", "HOOKS", "NAMES", "Api", "Backend", "by_group", "backend_entry"]
+__all__ = [
+    "API",
+    "BACKENDS",
+    "GROUPS",
+    "HOOKS",
+    "KINDS",
+    "NAMES",
+    "REGISTRIES",
+    "Api",
+    "Backend",
+    "backend_entry",
+    "by_group",
+]
+
+
+#: What a contract name can be, and what follows from it.
+KINDS: dict[str, str] = {
+    "function": "a function (its named parameters are surface)",
+    "class": "a class (its constructor's named parameters are surface)",
+    "registry": "a dict-like class whose instances share global entries, kept in a class-level `_global_mapping` "
+    "(its keys are surface; the guard restores its entries after every example)",
+    "mapping": "a module-level dict of functions (its keys and its entries' named parameters are surface; the guard "
+    "restores its entries after every example)",
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +86,12 @@ class Api:
     #: module (relative to ``transformers``) holding the name, per major version;
     #: ``None`` means that version does not have it.
     where: dict[str, str | None] = field(default_factory=dict)
+    #: one of :data:`KINDS`
+    kind: str = "function"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"contract name {self.name!r}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
 
     @property
     def summary(self) -> str:
@@ -57,6 +117,7 @@ API: dict[str, Api] = {
             ``(..., nf)`` as ``x @ weight + bias``.
             """,
             {"4": _PT, "5": _PT},
+            kind="class",
         ),
         Api(
             "apply_chunking_to_forward",
@@ -127,6 +188,7 @@ API: dict[str, Api] = {
             need gradients must be passed positionally.
             """,
             {"4": "modeling_layers", "5": "modeling_layers"},
+            kind="class",
         ),
         # --- attention functions ------------------------------------------------
         Api(
@@ -139,6 +201,7 @@ API: dict[str, Api] = {
             local override visible only there; deleting it restores the global entry.
             """,
             {"4": "modeling_utils", "5": "modeling_utils"},
+            kind="registry",
         ),
         Api(
             "eager_attention_forward",
@@ -174,6 +237,7 @@ API: dict[str, Api] = {
             of AttentionInterface.
             """,
             {"4": _MASK, "5": _MASK},
+            kind="registry",
         ),
         Api(
             "causal_mask_function",
@@ -277,6 +341,7 @@ API: dict[str, Api] = {
             5.x has no ``"default"`` entry (each rotary class computes it); its adapter supplies one.
             """,
             {"4": _ROPE, "5": _ROPE},
+            kind="mapping",
         ),
     ]
 }
@@ -294,6 +359,10 @@ for _api in API.values():
 def by_group(group: str) -> tuple[str, ...]:
     """The names of one group of the contract."""
     return GROUPS[group]
+
+
+#: Names whose keys are surface and whose global entries the guard restores: registries and mappings.
+REGISTRIES: tuple[str, ...] = tuple(n for n, a in API.items() if a.kind in ("registry", "mapping"))
 
 
 #: Optional attributes an implementation (or its adapter) may expose to say how it
@@ -336,7 +405,7 @@ HOOKS: dict[str, str] = {
         "Default: none."
     ),
     "rope_config": (
-        "Callable turning the suite's canonical RoPE config (layer_conformance.support.rotary.RopeConfig) into the "
+        "Callable turning the suite's canonical RoPE config (layer_conformance.canonical.RopeConfig) into the "
         "config object the implementation's ROPE_INIT_FUNCTIONS and dynamic_rope_update read, or None for a "
         "config its form cannot express (the draw is discarded). Default: the canonical config itself."
     ),

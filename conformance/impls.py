@@ -1,14 +1,18 @@
-"""Finding and loading implementations.
+"""Finding and loading implementations: the value of ``--impl``.
 
-An implementation spec (the value of ``--impl``) is resolved in this order:
+An implementation spec is resolved in this order:
 
-1. ``reference`` -- the bundled reference (``layer_conformance.reference``);
-2. ``transformers`` -- the built-in adapter for transformers 4.57.x and 5.x;
-3. the name of an entry point in group ``layer_conformance.impls``;
-4. ``package.module`` or ``package.module:attr`` -- any importable object.
+1. the name of an entry point in group ``layer_conformance.adapters``: an
+   :class:`~layer_conformance.implementation.Adapter` that makes a library an
+   implementation (the suite's own: ``transformers``);
+2. the name of an entry point in group ``layer_conformance.impls``: an object
+   exposing contract names (the suite's own: ``reference``, the default);
+3. ``package.module`` or ``package.module:attr`` -- any importable object.
 
-Whatever is found is wrapped in an :class:`Implementation`, which answers which
-contract names it has and hands them to the properties.
+Whatever is found is an :class:`~layer_conformance.implementation.Implementation`,
+which answers which contract names it has and hands them to the properties.
+The built-in implementations are entry points like any other (declared in the
+suite's ``pyproject.toml``), so this loader imports no adapter by name.
 """
 
 from __future__ import annotations
@@ -19,57 +23,23 @@ import importlib.metadata as md
 import importlib.util
 import inspect
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from .contract import API, NAMES
+from .contract import NAMES
+from .implementation import Adapter, Implementation, ImplError
 
-__all__ = ["ENTRY_POINT_GROUP", "ImplError", "Implementation", "check_spec", "is_module_spec", "load_implementation"]
+__all__ = [
+    "ADAPTER_GROUP",
+    "ENTRY_POINT_GROUP",
+    "ImplError",
+    "Implementation",
+    "check_spec",
+    "is_module_spec",
+    "load_implementation",
+]
 
 ENTRY_POINT_GROUP = "layer_conformance.impls"
-
-
-class ImplError(Exception):
-    """An implementation spec that cannot be resolved; the message is one line."""
-
-
-@dataclass
-class Implementation:
-    """A selected implementation: a named object exposing some contract names."""
-
-    name: str
-    obj: Any
-    origin: str
-    version: str | None = None
-    #: extra facts for the session header, e.g. the transformers version
-    details: dict[str, str] = field(default_factory=dict)
-
-    def __repr__(self) -> str:  # shows up in Hypothesis' falsifying examples
-        return f"<impl {self.name}>"
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis' pretty printer
-        printer.text(repr(self))
-
-    def has(self, name: str) -> bool:
-        return getattr(self.obj, name, None) is not None
-
-    def missing(self) -> list[str]:
-        """Contract names this implementation lacks."""
-        return [n for n in NAMES if not self.has(n)]
-
-    def hook(self, name: str, default: Any = None) -> Any:
-        """An optional hook (see ``layer_conformance.contract.HOOKS``; not a contract name), or ``default``."""
-        value = getattr(self.obj, name, None)
-        return default if value is None else value
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name not in API:
-            raise AttributeError(name)
-        value = getattr(self.obj, name, None)
-        if value is None:
-            raise AttributeError(f"missing: {name} in {self.name}")
-        return value
+ADAPTER_GROUP = "layer_conformance.adapters"
 
 
 def _origin_of(obj: Any) -> str:
@@ -78,36 +48,25 @@ def _origin_of(obj: Any) -> str:
     return path or getattr(obj, "__name__", None) or type(obj).__name__
 
 
-def _version_of(obj: Any, module_name: str) -> str | None:
+def _version_of(obj: Any, module_name: str, dist: md.Distribution | None = None) -> str | None:
+    """The object's ``__version__``; else that of the distribution that registered it as an entry point
+    (``dist``); else that of a distribution providing its top-level module."""
     version = getattr(obj, "__version__", None)
     if isinstance(version, str):
         return version
+    if dist is not None:
+        return dist.version
     top = module_name.split(".")[0]
-    for dist in md.packages_distributions().get(top, []):
+    for name in md.packages_distributions().get(top, []):
         try:
-            return md.version(dist)
+            return md.version(name)
         except md.PackageNotFoundError:  # pragma: no cover - broken metadata
             continue
     return None
 
 
-def _from_object(name: str, obj: Any, module_name: str) -> Implementation:
-    return Implementation(name=name, obj=obj, origin=_origin_of(obj), version=_version_of(obj, module_name))
-
-
-def _reference(name: str) -> Implementation:
-    from . import __version__, reference
-
-    return Implementation(name=name, obj=reference, origin=_origin_of(reference), version=__version__)
-
-
-def _transformers(name: str) -> Implementation:
-    from .adapters import transformers as adapter
-
-    return adapter.load(name)
-
-
-BUILTINS: dict[str, Callable[[str], Implementation]] = {"reference": _reference, "transformers": _transformers}
+def _from_object(name: str, obj: Any, module_name: str, dist: md.Distribution | None = None) -> Implementation:
+    return Implementation(name=name, obj=obj, origin=_origin_of(obj), version=_version_of(obj, module_name, dist))
 
 
 def _entry_point(spec: str) -> md.EntryPoint | None:
@@ -115,6 +74,24 @@ def _entry_point(spec: str) -> md.EntryPoint | None:
         if ep.name == spec:
             return ep
     return None
+
+
+def _adapter_entry(spec: str) -> md.EntryPoint | None:
+    for ep in md.entry_points(group=ADAPTER_GROUP):
+        if ep.name == spec:
+            return ep
+    return None
+
+
+def _adapter(ep: md.EntryPoint) -> Adapter:
+    """The adapter an entry point names (loading it imports the adapter's module, never its library)."""
+    try:
+        adapter = ep.load()
+    except Exception as exc:
+        raise ImplError(f"--impl {ep.name}: adapter {ep.value!r} failed: {type(exc).__name__}: {exc}") from None
+    if not isinstance(adapter, Adapter):
+        raise ImplError(f"--impl {ep.name}: entry point {ep.value!r} in group {ADAPTER_GROUP!r} is not an Adapter")
+    return adapter
 
 
 def _import(spec: str) -> Any:
@@ -160,32 +137,36 @@ def _usage_checks(spec: str) -> str:
     spec = spec.strip()
     if not spec:
         raise ImplError("--impl needs a value: reference, transformers, an entry point name or module[:attr]")
-    if spec in BUILTINS or _entry_point(spec) is not None:
+    if not is_module_spec(spec):
         return spec
     if not all(part.isidentifier() for part in spec.replace(":", ".").split(".")):
         raise ImplError(
-            f"--impl {spec}: not a built-in (reference, transformers), an entry point in group "
-            f"{ENTRY_POINT_GROUP!r}, or an importable module[:attr]"
+            f"--impl {spec}: not an adapter (group {ADAPTER_GROUP!r}: transformers, ...), an entry point in group "
+            f"{ENTRY_POINT_GROUP!r} (reference, ...), or an importable module[:attr]"
         )
     return spec
 
 
 def is_module_spec(spec: str) -> bool:
-    """Whether an ``--impl`` value names a module (neither a built-in nor an entry point)."""
-    return spec not in BUILTINS and _entry_point(spec) is None
+    """Whether an ``--impl`` value names a module (neither an adapter nor an implementation entry point)."""
+    return _adapter_entry(spec) is None and _entry_point(spec) is None
 
 
 def check_spec(spec: str) -> str:
-    """Check an ``--impl`` value without importing the implementation (nor torch): it is a built-in,
-    an entry point, or a module the import system can find.  Raises :class:`ImplError` with the
-    one-line message :func:`load_implementation` would give; returns the stripped spec.  Used where
-    no property runs (the pytest-xdist controller); what only an import can tell (a missing
-    attribute, an import that raises) is reported where the implementation is loaded."""
+    """Check an ``--impl`` value without importing the implementation (nor torch): it is an adapter whose
+    library is installed, an entry point, or a module the import system can find.  Raises :class:`ImplError`
+    with the one-line message :func:`load_implementation` would give; returns the stripped spec.  Used where
+    no property runs (the pytest-xdist controller); what only an import can tell (a missing attribute, an
+    import that raises) is reported where the implementation is loaded."""
     spec = _usage_checks(spec)
-    if spec == "transformers" and importlib.util.find_spec("transformers") is None:
-        raise ImplError(
-            "--impl transformers: transformers is not installed; pip install 'layer-conformance[transformers]'"
-        )
+    ep = _adapter_entry(spec)
+    if ep is not None:
+        adapter = _adapter(ep)
+        absent = [m for m in adapter.requires if importlib.util.find_spec(m) is None]
+        if absent:
+            hint = f"; {adapter.install}" if adapter.install else ""
+            raise ImplError(f"--impl {spec}: {', '.join(absent)} is not installed{hint}")
+        return spec
     if not is_module_spec(spec):
         return spec
     module_name = spec.partition(":")[0]
@@ -196,10 +177,11 @@ def check_spec(spec: str) -> str:
 
 def load_implementation(spec: str) -> Implementation:
     """Resolve one ``--impl`` value; raises :class:`ImplError` with a one-line message."""
-    spec = _usage_checks(spec)
-    if spec in BUILTINS:
+    spec = check_spec(spec) if _adapter_entry(spec.strip()) is not None else _usage_checks(spec)
+    ep = _adapter_entry(spec)
+    if ep is not None:
         try:
-            return BUILTINS[spec](spec)
+            return _adapter(ep).load(spec)
         except ImplError:
             raise
         except ImportError as exc:
@@ -210,7 +192,7 @@ def load_implementation(spec: str) -> Implementation:
             obj = ep.load()
         except Exception as exc:
             raise ImplError(f"--impl {spec}: entry point {ep.value!r} failed: {type(exc).__name__}: {exc}") from None
-        return _from_object(spec, obj, ep.value.split(":")[0])
+        return _from_object(spec, obj, ep.value.split(":")[0], ep.dist)
     obj = _import(spec)
     impl = _from_object(spec, obj, spec.split(":")[0])
     if not any(impl.has(n) for n in NAMES):

@@ -16,7 +16,7 @@ The contract (:mod:`layer_conformance.contract`) lists the public *names*; the
 surface (a property exercises a parameter when it passes it, a registry key when
 it looks that entry up); ``[*]`` stands for every key the properties look up.  An item
 is *covered* when it matches a declaration, when a property reported running it
-in this run (:func:`layer_conformance.support.surface.exercised`: an entry chosen
+in this run (:func:`layer_conformance.channel.exercised`: an entry chosen
 at run time, such as an attention backend a run selects), or when the
 implementation's ``SURFACE_ALIASES`` hook maps it to a covered item (a
 parameter its adapter translates: 4.57's ``cache_position`` is exercised through
@@ -31,8 +31,8 @@ Declaring an item covered is a claim about the properties: ``tests/test_surface.
 runs them on a spy implementation that records every parameter passed and every
 registry key looked up, and checks each declaration against what was recorded.
 
-This module imports nothing but the standard library (the pytest-xdist controller
-reads it without torch).
+This module imports nothing but the standard library and the contract (the
+pytest-xdist controller reads it without torch).
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .contract import API, REGISTRIES
+
 __all__ = [
     "COVERED",
     "EXEMPT",
-    "REGISTRIES",
     "Coverage",
     "Item",
     "coverage",
@@ -55,12 +56,10 @@ __all__ = [
     "surface_of",
 ]
 
-#: Contract names whose keys are surface: mappings (``ROPE_INIT_FUNCTIONS``) and registry classes, whose fresh
-#: instance holds the global entries.
-REGISTRIES = ("ROPE_INIT_FUNCTIONS", "AttentionInterface", "AttentionMaskInterface")
-#: Registries whose entries' parameters are surface too (the entries of the others are attention backends
-#: and mask builders with their own signatures).
-ENTRY_PARAMETERS = ("ROPE_INIT_FUNCTIONS",)
+#: Registries whose entries' parameters are surface too: the mappings of functions (``ROPE_INIT_FUNCTIONS``);
+#: the entries of the registry classes are attention backends and mask builders with their own signatures.
+#: Both follow from the contract's ``kind`` (:data:`layer_conformance.contract.KINDS`).
+ENTRY_PARAMETERS = tuple(name for name in REGISTRIES if API[name].kind == "mapping")
 
 _ITEM = re.compile(r"^(?P<name>\w+)(?:\[(?P<key>\*|'(?:[^'\\]|\\.)*')\])?(?:\((?P<param>\w+|\?)\))?$")
 

@@ -1,6 +1,6 @@
 """Strategies for attention calls: shapes (grouped-query included), inputs, masks, scaling.
 
-Regimes (:data:`ATTENTION_REGIMES`, :mod:`layer_conformance.support.regimes`): each mask style; one
+Regimes (:data:`ATTENTION_REGIMES`, :mod:`layer_conformance.strategies.regimes`): each mask style; one
 query (decode), as many queries as keys, fewer, more; one key; grouped heads, grouped heads in decode;
 a query row whose keys are all masked; a scaling other than ``head_dim ** -0.5``.  Every draw is
 labelled; the draws lean towards them, nothing is filtered, and :func:`pinned_cases` gives each
@@ -17,7 +17,7 @@ import torch
 from hypothesis import strategies as st
 from torch import nn
 
-from layer_conformance.support.regimes import Regimes
+from layer_conformance.strategies.regimes import Regimes
 
 from .core import examples, make_tensor, pinned_dtype, seeds
 

@@ -1,6 +1,6 @@
 """Strategies for ``apply_chunking_to_forward``: input shapes with a chunk dim and a chunk size.
 
-Regimes (:data:`CHUNK_REGIMES`, :mod:`layer_conformance.support.regimes`): no chunking (size 0),
+Regimes (:data:`CHUNK_REGIMES`, :mod:`layer_conformance.strategies.regimes`): no chunking (size 0),
 chunks of one, one chunk (the whole dim), several chunks of several; a negative chunk dim, a chunk dim
 before the last; one input, several, and several whose shapes differ outside the chunk dim (only the
 chunk dim must agree: transformers once rejected them, issue #8349).  Every draw is labelled; the
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from layer_conformance.support.regimes import Regimes
+from layer_conformance.strategies.regimes import Regimes
 
 from .core import shapes
 

@@ -14,7 +14,8 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
-from layer_conformance.support.regimes import Regimes
+from layer_conformance import runtime
+from layer_conformance.strategies.regimes import Regimes
 
 __all__ = [
     "DTYPE_REGIMES",
@@ -51,11 +52,10 @@ DTYPE_REGIMES = Regimes(
 
 def dtypes(*, allow_half: bool = False, allow_float64: bool = False) -> st.SearchStrategy[torch.dtype]:
     """float32, plus float64 and/or the half-precision types when the property allows them, limited to
-    the dtypes selected with ``--dtype``; a property left with none is skipped.
+    the dtypes selected with ``--conformance-dtype``; a property left with none is skipped.
 
     float32 comes first, so failures shrink to it.  Each dtype is a regime (:data:`DTYPE_REGIMES`).
     """
-    from layer_conformance.support import runtime
 
     options = [torch.float32]
     if allow_float64:
@@ -205,7 +205,6 @@ def examples(*values: dict[str, Any]):
 def pinned_dtype(dtype: torch.dtype) -> bool:
     """For an explicit example, whose dtype bypasses :func:`dtypes`: label it (:func:`label_dtype`) when it is
     selected (``--dtype``) and say whether it is (an unselected one's example does nothing)."""
-    from layer_conformance.support import runtime
 
     if not runtime.dtype_allowed(dtype):
         return False

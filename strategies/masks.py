@@ -5,7 +5,7 @@ it builds the implementation's function and answers the truth of every point
 from its own plain-Python definition (the oracle).  A :class:`Geometry` is one
 call of ``sdpa_mask`` / ``eager_mask``: sizes, offsets and the 2-D padding mask.
 
-Regimes (:mod:`layer_conformance.support.regimes`): :data:`GEOMETRY_REGIMES` --
+Regimes (:mod:`layer_conformance.strategies.regimes`): :data:`GEOMETRY_REGIMES` --
 decode / prefill, no 2-D mask / a mask without padding / left / right / inner
 padding, ``q_offset`` 0 / > 0, ``kv_offset`` > 0, as many keys as queries / more
 / fewer, keys past the last query (a static cache), a 2-D mask shorter than the
@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
-from layer_conformance.support.regimes import Regimes
+from layer_conformance.strategies.regimes import Regimes
 
 __all__ = [
     "GEOMETRY_REGIMES",

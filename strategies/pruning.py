@@ -1,6 +1,6 @@
 """Strategies for head pruning and index-based layer pruning.
 
-Regimes (:mod:`layer_conformance.support.regimes`): :data:`HEAD_REGIMES` -- nothing requested, every
+Regimes (:mod:`layer_conformance.strategies.regimes`): :data:`HEAD_REGIMES` -- nothing requested, every
 head requested, a head requested twice, an already pruned head requested, nothing pruned before, every
 head pruned before, one head in all; :data:`INDEX_REGIMES` -- one index kept, every index kept.  Every
 draw is labelled; the draws lean towards them, and the index properties' explicit examples
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from hypothesis import strategies as st
 
-from layer_conformance.support.regimes import Regimes
+from layer_conformance.strategies.regimes import Regimes
 
 __all__ = [
     "HEAD_REGIMES",

@@ -1,6 +1,6 @@
 """Strategies for RoPE configurations, sequence lengths and position ids.
 
-Regimes (:mod:`layer_conformance.support.regimes`): :data:`ROPE_REGIMES` -- per type, the parameters'
+Regimes (:mod:`layer_conformance.strategies.regimes`): :data:`ROPE_REGIMES` -- per type, the parameters'
 boundaries (YaRN's factor from the lengths, below 1 and above, an original context beyond the maximum,
 truncation off, the mscale ratio; longrope's factor below 1; llama3's three wavelength bands;
 proportional with nothing rotated or an odd number of rotated pairs), and for every type a partial
@@ -19,7 +19,8 @@ import math
 import torch
 from hypothesis import strategies as st
 
-from layer_conformance.support.regimes import Regimes
+from layer_conformance.canonical import RopeConfig
+from layer_conformance.strategies.regimes import Regimes
 
 __all__ = [
     "ROPE_REGIMES",
@@ -164,7 +165,7 @@ def label_config(config, types: tuple[str, ...] | None = None, *, partial_rotary
 def rope_configs(
     draw: st.DrawFn, types: tuple[str, ...] = ROPE_TYPES, *, max_positions: int = 48, partial_rotary: bool = True
 ):
-    """A canonical :class:`~layer_conformance.support.rotary.RopeConfig` of one of ``types`` with its parameters.
+    """A canonical :class:`~layer_conformance.canonical.RopeConfig` of one of ``types`` with its parameters.
 
     Optional keys are sometimes left out (YaRN's betas, mscales, attention factor and truncation,
     longrope's attention factor, proportional's factor, ``partial_rotary_factor`` at 1.0), so that the
@@ -182,7 +183,6 @@ def rope_configs(
     ``partial_rotary=False`` keeps ``partial_rotary_factor`` at 1.0 (proportional excepted: its rotated
     share is its own regime) and declares no partial rotary factor.
     """
-    from layer_conformance.support.rotary import RopeConfig  # the strategy builds the harness' config
 
     rope_type = draw(st.sampled_from(types), label="rope_type")
     min_dim = 4 if rope_type == "dynamic" else 2
@@ -330,7 +330,6 @@ def _pin(
 ):
     """A pinned config; ``form``: its head dim ``given``, ``derived`` from hidden_size // heads, or given and
     ``other`` than hidden_size // heads (neither form changes the frequencies)."""
-    from layer_conformance.support.rotary import RopeConfig
 
     return RopeConfig(
         rope_type,

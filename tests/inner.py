@@ -15,6 +15,8 @@ import pytest
 import tests.broken
 
 CONFORMANCE = Path(__file__).resolve().parent.parent / "conformance"
+#: The property modules (``layer_conformance.properties``).
+PROPERTIES = CONFORMANCE / "properties"
 #: A correct implementation exposing the contract names only (no hooks): it must pass everything.
 NAMES_ONLY = "tests.impls.names_only"
 #: The reference behind a spy recording the surface each property exercises.

@@ -160,7 +160,7 @@ def test_the_tested_range_is_the_published_sweep():
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
-    from layer_conformance.sweep import PUBLISHED
+    from layer_conformance.tools.sweep import PUBLISHED
 
     tested = SpecifierSet(adapter.TESTED)
     assert all(Version(v) in tested for v in PUBLISHED)

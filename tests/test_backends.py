@@ -15,7 +15,7 @@ from layer_conformance.contract import BACKENDS, backend_entry
 from layer_conformance.impls import load_implementation
 
 ROOT = Path(__file__).resolve().parent.parent
-ATTENTION = str(ROOT / "conformance" / "test_attention.py")
+ATTENTION = str(ROOT / "conformance" / "properties" / "test_attention.py")
 
 PROPS = textwrap.dedent(
     """

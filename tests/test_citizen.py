@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CONV1D = str(ROOT / "conformance" / "test_conv1d.py")
-CHECKPOINTING = str(ROOT / "conformance" / "test_checkpointing.py")
+CONV1D = str(ROOT / "conformance" / "properties" / "test_conv1d.py")
+CHECKPOINTING = str(ROOT / "conformance" / "properties" / "test_checkpointing.py")
 
 FOREIGN = """
 import gc, sys

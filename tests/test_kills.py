@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from layer_conformance.plugin.records import record_of
-from tests.inner import BROKEN, CONFORMANCE, NAMES_ONLY
+from tests.inner import BROKEN, NAMES_ONLY, PROPERTIES
 
 
 def _function_key(nodeid: str) -> str:
@@ -62,8 +62,8 @@ def test_names_only_implementation_passes_every_property(outcomes):
 def all_properties() -> set[str]:
     """``<file>::<test function>`` of every property module of the suite."""
     keys = set()
-    for path in sorted(CONFORMANCE.glob("test_*.py")):
-        module = importlib.import_module(f"layer_conformance.{path.stem}")
+    for path in sorted(PROPERTIES.glob("test_*.py")):
+        module = importlib.import_module(f"layer_conformance.properties.{path.stem}")
         keys.update(
             f"{path.name}::{name}" for name, obj in vars(module).items() if name.startswith("test_") and callable(obj)
         )

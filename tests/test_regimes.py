@@ -11,32 +11,38 @@ from pathlib import Path
 import pytest
 from hypothesis import find, given, settings
 
+from layer_conformance import channel
 from layer_conformance.impls import load_implementation
 from layer_conformance.strategies import attention_cases, chunk_specs, geometries, head_sets
 from layer_conformance.strategies.chunking import CHUNK_REGIMES, PINNED_SPECS, chunk_regimes
 from layer_conformance.strategies.pruning import HEAD_REGIMES, PINNED_HEAD_SETS
+from layer_conformance.strategies.regimes import Regimes
 from layer_conformance.strategies.rope import PINNED_CASES, ROPE_TYPES, pinned_case
-from layer_conformance.support import masks, regimes
-from layer_conformance.support.regimes import Regimes
+from layer_conformance.support import masks
 
 ROOT = Path(__file__).resolve().parent.parent
-CHUNKING = str(ROOT / "conformance" / "test_chunking.py")
+CHUNKING = str(ROOT / "conformance" / "properties" / "test_chunking.py")
 REFERENCE = load_implementation("reference")
+
+
+def drained() -> dict[str, list[str]]:
+    """The regimes declared and reached since the channel was last drained."""
+    return channel.drain().regimes
 
 
 @pytest.fixture(autouse=True)
 def empty_buffers():
-    regimes.drain()
+    drained()
     yield
-    regimes.drain()
+    drained()
 
 
 def test_label_declares_the_regimes_and_reaches_those_the_value_falls_in():
     parity = Regimes("parity", {"even": lambda n: n % 2 == 0, "odd": lambda n: n % 2 == 1, "zero": lambda n: n == 0})
     assert parity.label(4) == 4  # outside a test: no Hypothesis event, still recorded
-    assert regimes.drain() == {"declared": ["parity: even", "parity: odd", "parity: zero"], "reached": ["parity: even"]}
+    assert drained() == {"declared": ["parity: even", "parity: odd", "parity: zero"], "reached": ["parity: even"]}
     parity.label(0, declared=["odd", "zero"])  # an undeclared class is not reached
-    assert regimes.drain() == {"declared": ["parity: odd", "parity: zero"], "reached": ["parity: zero"]}
+    assert drained() == {"declared": ["parity: odd", "parity: zero"], "reached": ["parity: zero"]}
     with pytest.raises(KeyError, match="no regime 'prime'"):
         parity.label(3, declared=["prime"])
 
@@ -47,7 +53,7 @@ def test_labels_are_hypothesis_events():
     @settings(max_examples=5, database=None)
     @given(chunk_specs(max_inputs=3))
     def check(spec):
-        seen.extend(regimes.drain()["reached"])
+        seen.extend(drained()["reached"])
 
     check()
     assert any(name.startswith("chunking: ") for name in seen)
@@ -63,9 +69,9 @@ def test_strategies_reach_their_boundaries():
 
 
 def _missing(run) -> list[str]:
-    regimes.drain()
+    drained()
     run()
-    drawn = regimes.drain()
+    drawn = drained()
     return sorted(set(drawn["declared"]) - set(drawn["reached"]))
 
 
@@ -161,7 +167,7 @@ def test_explicit_examples_alone_reach_every_regime_each_property_declares(suite
         if record and record["impl"] == NAMES_ONLY and record.get("regimes"):
             declared.setdefault(record["key"], set()).update(record["regimes"]["declared"])
     explicit = _report(tmp_path, "-p", "tests._explicit_only", "--hypothesis-profile=explicit-only", "-n", "2",
-                       path=str(ROOT / "conformance"), profile=None)  # fmt: skip
+                       path=str(ROOT / "conformance" / "properties"), profile=None)  # fmt: skip
     reached = {r["key"]: set((r.get("regimes") or {}).get("reached", ())) for r in explicit["results"]}
     assert len(declared) > 100 and len(reached) > 150
     missing = {key: sorted(names - reached[key]) for key, names in declared.items() if key in reached}

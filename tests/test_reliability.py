@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CONV1D = str(ROOT / "conformance" / "test_conv1d.py")
+CONV1D = str(ROOT / "conformance" / "properties" / "test_conv1d.py")
 
 FAULTY = {
     "hangs": """

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from layer_conformance.plugin.report import FORMAT
-from layer_conformance.plugin.serialize import DecodeError, decode, encode, replayable
+from layer_conformance.formats.example import DecodeError, decode, encode, replayable
+from layer_conformance.formats.report import FORMAT
 from layer_conformance.strategies import AttentionCase, Geometry, MaskSpec
 
 ROOT = Path(__file__).resolve().parent.parent
-CONV1D = str(ROOT / "conformance" / "test_conv1d.py")
-CHUNKING = str(ROOT / "conformance" / "test_chunking.py")
+CONV1D = str(ROOT / "conformance" / "properties" / "test_conv1d.py")
+CHUNKING = str(ROOT / "conformance" / "properties" / "test_chunking.py")
 BASE = ["-p", "no:cacheprovider", "-p", "no:randomly", "--hypothesis-profile=selftest"]
 
 
@@ -85,7 +85,7 @@ def test_repro_scripts_reproduce_the_failure_and_not_a_fixed_one(run, tmp_path):
         assert "import pickle" not in text and "torch.load(" not in text
         proc = _repro(script)
         assert proc.returncode == 1, proc.stdout + proc.stderr
-        assert "reproduced: layer_conformance.test_conv1d" in proc.stdout
+        assert "reproduced: layer_conformance.properties.test_conv1d" in proc.stdout
         assert r["message"].split(":")[0] in proc.stdout  # the same assertion fails
         # the same example on the reference: it must not reproduce
         fixed = tmp_path / "fixed.py"
@@ -113,7 +113,7 @@ def test_repro_replays_data_draws_and_embedded_tensors(run, tmp_path):
 def test_malformed_repro_example_is_a_one_line_error_naming_file_and_line(tmp_path):
     script = tmp_path / "repro_x.py"
     script.write_text(
-        'import sys\nfrom layer_conformance.plugin.repro import main\nEXAMPLE = r"""\n{\n "format": oops\n}\n"""\nsys.exit(main(EXAMPLE, __file__))\n'
+        'import sys\nfrom layer_conformance.tools.replay import main\nEXAMPLE = r"""\n{\n "format": oops\n}\n"""\nsys.exit(main(EXAMPLE, __file__))\n'
     )
     proc = _repro(script)
     assert proc.returncode == 2
@@ -190,7 +190,7 @@ def test_malformed_baseline_is_a_one_line_error_naming_file_and_line(run, tmp_pa
 
 
 def test_dtype_option_skips_unselected_dtypes_with_a_reason(run):
-    pruning = str(ROOT / "conformance" / "test_pruning.py")
+    pruning = str(ROOT / "conformance" / "properties" / "test_pruning.py")
     result = run(pruning, "--conformance-dtype", "float32", "-k", "keep_dtype", "-rs")
     result.assert_outcomes(passed=4, skipped=12)
     result.stdout.fnmatch_lines(

@@ -13,13 +13,13 @@ import pytest
 from layer_conformance import reference
 from layer_conformance.contract import NAMES
 from layer_conformance.impls import load_implementation
-from layer_conformance.plugin.surface import facts_of
+from layer_conformance.plugin.surface_check import facts_of
 from layer_conformance.surface import COVERED, EXEMPT, Item, coverage, parse, surface_of
 from tests.impls import extra_surface
-from tests.inner import CONFORMANCE, SPY
+from tests.inner import PROPERTIES, SPY
 
 ROOT = Path(__file__).resolve().parent.parent
-REGISTRIES = str(ROOT / "conformance" / "test_registries.py")
+REGISTRIES = str(ROOT / "conformance" / "properties" / "test_registries.py")
 BASE = ["-p", "no:cacheprovider", "-p", "no:randomly", "--hypothesis-profile=selftest", "-o", f"pythonpath={ROOT}"]
 
 
@@ -40,8 +40,8 @@ def test_declarations_name_existing_properties():
         assert properties, f"{text}: declared with no property"
         for key in properties:
             path, _, function = key.partition("::")
-            assert (CONFORMANCE / path).exists(), f"{text}: {key}: no such module"
-            module = importlib.import_module(f"layer_conformance.{Path(path).stem}")
+            assert (PROPERTIES / path).exists(), f"{text}: {key}: no such module"
+            module = importlib.import_module(f"layer_conformance.properties.{Path(path).stem}")
             assert callable(getattr(module, function, None)), f"{text}: {key}: no such property"
 
 
@@ -111,7 +111,7 @@ def run(pytester: pytest.Pytester):
 FOREIGN = textwrap.dedent(
     """
     from layer_conformance.support.checks import requires
-    from layer_conformance.support.surface import exercised
+    from layer_conformance.channel import exercised
 
     @requires("AttentionInterface")
     def test_runs_the_new_backend(impl):

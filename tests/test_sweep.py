@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from layer_conformance import cli, history, sweep
-from layer_conformance.history import Run
-from layer_conformance.plugin.xfails import parse_xfails
+from layer_conformance.formats.xfails import parse_xfails
+from layer_conformance.tools import cli, history, sweep
+from layer_conformance.tools.history import Run
 
 ROOT = Path(__file__).resolve().parent.parent
 

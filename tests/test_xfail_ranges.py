@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from layer_conformance import history
-from layer_conformance.plugin.xfails import bundled_entries
-from layer_conformance.sweep import PUBLISHED
+from layer_conformance.formats.xfails import bundled_entries
+from layer_conformance.tools import history
+from layer_conformance.tools.sweep import PUBLISHED
 
 SWEEP = Path(__file__).resolve().parent.parent / "docs" / "sweep.json"
 

@@ -49,9 +49,9 @@ import types
 from typing import Any
 
 from ..contract import API
-from ..impls import Implementation, ImplError
+from ..implementation import Adapter, Implementation, ImplError
 
-__all__ = ["TESTED", "describe_forms", "load", "namespace"]
+__all__ = ["ADAPTER", "TESTED", "describe_forms", "load", "namespace"]
 
 #: The releases the published sweep covers (the latest patch of every minor release from 4.53 to 5.24).
 TESTED = ">=4.53,<5.25"
@@ -302,3 +302,7 @@ def load(name: str = "transformers") -> Implementation:
         version=transformers.__version__,
         details=details,
     )
+
+
+#: The entry point ``transformers`` of group ``layer_conformance.adapters`` (``pyproject.toml``).
+ADAPTER = Adapter(load, requires=("transformers",), install="pip install 'layer-conformance[transformers]'")

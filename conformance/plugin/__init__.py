@@ -8,42 +8,40 @@ machinery, one module per job:
 module         job
 ============== ==============================================================
 options        the command-line options
-activation     when the plugin does anything
+activation     when the plugin does anything; the names its jobs register under
 session        what activation sets up, where (runner or xdist controller)
 selection      which property runs for which implementation: parametrization,
                missing names, dtype skips, expected failures, order
-xfails         the expected-failure files
+plan           what selection decided for one property (a leaf: the others
+               read it)
 profiles       the Hypothesis profiles of the suite's properties
-guard          the per-example guard: state restored, time limit, failing example kept
-records        one structured record per test report, sent with it
+guard          the per-example guard: state restored, time limit, examples
+               counted, failing example kept
+records        one structured record per test report, sent with it (what the
+               per-test channel, :mod:`layer_conformance.channel`, collected)
 results        the outcomes, built from records (and xdist crashes); summary
-surface        the surface check: parameters and registry keys no property
-               exercises
-report         report.json and report.md
+surface_check  the surface no property exercises, per implementation
 gate           ``--baseline``: regressions against a saved report
-repro          replayable examples and the repro scripts
-serialize      plain-data encoding of the examples
 speedups       opt-out speed-ups (``-p no:layer_conformance.speedups``)
 ============== ==============================================================
 
+Pytest hooks only: the formats it writes (report, examples, xfail lines) are in
+:mod:`layer_conformance.formats`, and nothing outside this package imports it.
 The properties never import this package; they import
-:mod:`layer_conformance.support`, the contract, the reference and the strategies.
-This module imports nothing but pytest and the standard library.
+:mod:`layer_conformance.support`, the shared model, the reference and the
+strategies.  This module imports nothing but pytest, the standard library and
+the marker names.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from ..markers import MARKERS
 from . import activation, options
+from .activation import plugin_name
 
 __all__: list[str] = []
-
-MARKERS = (
-    "requires(*names): contract names the property needs; missing ones skip it (fail when strict)",
-    "attention_backend(*parts): the property takes `backend`, parametrized with the selected attention backends "
-    "(--attention-backend); parts: function and/or builder",
-)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,27 +60,27 @@ def pytest_configure_suite_profile(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    for marker in MARKERS:
-        config.addinivalue_line("markers", marker)
+    for line in MARKERS.values():
+        config.addinivalue_line("markers", line)
     if activation.requested(config):
         from .session import activate
 
         activate(config)
     elif activation.is_xdist_controller(config):
-        config.pluginmanager.register(_WatchForRecords(config), "layer_conformance.watch")
+        config.pluginmanager.register(_WatchForRecords(config), plugin_name("watch"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A project's own test marked ``requires(...)`` or ``attention_backend(...)`` taking ``impl``: a
     property, in a run that did not ask for the suite otherwise."""
-    marked = any(metafunc.definition.get_closest_marker(m) is not None for m in ("requires", "attention_backend"))
+    marked = any(metafunc.definition.get_closest_marker(m) is not None for m in MARKERS)
     if "impl" not in metafunc.fixturenames or not marked:
         return
     from .session import ACTIVE, activate
 
     if not metafunc.config.stash.get(ACTIVE, False):
         activate(metafunc.config)
-        selection = metafunc.config.pluginmanager.get_plugin("layer_conformance.selection")
+        selection = metafunc.config.pluginmanager.get_plugin(plugin_name("selection"))
         if selection is not None:  # this call of the hook began before selection was registered
             selection.pytest_generate_tests(metafunc)
 
@@ -110,6 +108,6 @@ class _WatchForRecords:
 
         self.config.pluginmanager.unregister(self)
         activate(self.config)
-        results = self.config.pluginmanager.get_plugin("layer_conformance.results")
+        results = self.config.pluginmanager.get_plugin(plugin_name("results"))
         if results is not None:
             results.pytest_runtest_logreport(report)

@@ -8,7 +8,7 @@ traceback-style change, no reordering -- unless the run asks for the suite:
 * it names ``--impl`` (or sets ``$LAYER_CONFORMANCE_IMPL``), ``--conformance-report``,
   ``--baseline``, ``--xfails-file`` or one of the ``--conformance-*`` options; or
 * one of its arguments is the suite's package or lies inside it
-  (``pytest --pyargs layer_conformance``, ``pytest conformance/test_masks.py``,
+  (``pytest --pyargs layer_conformance``, ``pytest conformance/properties/test_masks.py``,
   ``layer-conformance``, or plain ``pytest`` in this repository, whose
   ``testpaths`` is the package); or
 * collection reaches one of the suite's modules anyway (``pytest`` run on a
@@ -31,13 +31,31 @@ import pytest
 
 from . import options
 
-__all__ = ["PACKAGE", "PACKAGE_DIR", "RECORD", "in_suite", "is_xdist_controller", "requested"]
+__all__ = [
+    "PACKAGE",
+    "PACKAGE_DIR",
+    "PROPERTIES_DIR",
+    "RECORD",
+    "in_suite",
+    "is_xdist_controller",
+    "plugin_name",
+    "requested",
+]
 
 PACKAGE = "layer_conformance"
 #: The name under which reports carry their record (:mod:`layer_conformance.plugin.records`).
 RECORD = PACKAGE
+
+
+def plugin_name(job: str) -> str:
+    """The name a job of the plugin is registered under with pytest (``-p no:<name>`` blocks it)."""
+    return f"{PACKAGE}.{job}"
+
+
 #: The directory of the installed ``layer_conformance`` package (``conformance/`` in a checkout).
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
+#: The directory of the properties (``layer_conformance.properties``).
+PROPERTIES_DIR = PACKAGE_DIR / "properties"
 
 
 def in_suite(path: str | os.PathLike[str]) -> bool:

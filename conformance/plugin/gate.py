@@ -5,43 +5,17 @@ A property that passed in the baseline and now fails, errors or crashes is a
 as a regression only under strictness (otherwise it is listed as missing now);
 known bugs (``xfailed`` now) are listed apart; new passes are improvements;
 properties of the baseline this run did not run at all (a ``-k`` selection, a
-smaller ``--impl`` list) are counted as not run, never compared.
+smaller ``--impl`` list) are counted as not run, never compared.  The saved
+report is read by :func:`layer_conformance.formats.report.load_report`.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
-from .report import FORMAT, Result
+from ..formats.report import Result
 
-__all__ = ["BaselineError", "compare", "load_report"]
-
-
-class BaselineError(ValueError):
-    """A malformed report or baseline file; the message names the file (and line)."""
-
-
-def load_report(path: str | Path) -> dict[str, Any]:
-    """A saved report; malformed files raise :class:`BaselineError` naming the file and line."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BaselineError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise BaselineError(f"{path}:1: not a layer-conformance report (format {FORMAT!r} expected)")
-    results = data.get("results")
-    if not isinstance(results, list) or not all(
-        isinstance(r, dict) and {"key", "impl", "outcome"} <= r.keys() for r in results
-    ):
-        raise BaselineError(f"{path}:1: 'results' must be a list of entries with key, impl and outcome")
-    return data
+__all__ = ["compare"]
 
 
 def compare(baseline: dict[str, Any], results: list[Result], *, path: str, strict: bool) -> dict[str, Any]:

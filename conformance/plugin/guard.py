@@ -1,14 +1,17 @@
-"""The per-example guard: global state is restored after every example.
+"""The per-example guard: every example of a property runs inside :func:`~layer_conformance.support.state.example_guard`.
 
 The plugin wraps every property so that each Hypothesis example (and each plain
-test call) runs inside :func:`example_guard`.  Before the example it records
-torch's default dtype, grad mode, RNG states and the global entries of the
-implementation's registries, and seeds torch's global RNG with a fixed value so
-that code drawing from it (layer initialisation) replays.  Afterwards it puts
-everything back.  The registries are restored silently (properties register
-test functions on purpose); a changed default dtype or grad mode is restored
-*and* reported as a failure of that example, since it can only come from the
-implementation under test.
+test call) runs inside ``example_guard``: torch's default dtype, grad mode, RNG
+states and the global entries of the implementation's registries are saved,
+torch's RNG is seeded, and everything is put back afterwards.  The registries
+are restored silently (properties register test functions on purpose); a
+changed default dtype or grad mode is restored *and* reported as a failure of
+that example, since it can only come from the implementation under test.
+
+Around that, the guard stops an example that hangs (``--example-timeout``),
+counts the examples and keeps the arguments and draws of a failing one; both go
+through the per-test channel (:mod:`layer_conformance.channel`) into the test's
+record.
 """
 
 from __future__ import annotations
@@ -23,25 +26,11 @@ from typing import Any
 import pytest
 import torch
 
-from ..support.state import registry_snapshots, restore_snapshots
+from .. import channel
+from ..support.state import example_guard
+from .plan import PLAN
 
-__all__ = [
-    "ExampleTimeout",
-    "GlobalStateLeak",
-    "RecordingData",
-    "example_guard",
-    "guarded",
-    "pop_examples",
-    "pop_failure",
-    "record_failure",
-]
-
-#: Seed of torch's global RNG at the start of every example.
-EXAMPLE_SEED = 0
-
-
-class GlobalStateLeak(AssertionError):
-    """The example left torch's global state changed."""
+__all__ = ["ExampleTimeout", "GuardHooks", "RecordingData", "guarded", "record_failure", "time_limit"]
 
 
 class ExampleTimeout(Exception):
@@ -82,37 +71,6 @@ def time_limit(seconds: float, what: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-@contextlib.contextmanager
-def example_guard(impl: Any = None) -> Iterator[None]:
-    """Run one example with torch's global state saved, seeded, and restored."""
-    dtype = torch.get_default_dtype()
-    grad = torch.is_grad_enabled()
-    cpu_rng = torch.random.get_rng_state()
-    cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
-    registries = registry_snapshots(impl)
-    # not torch.manual_seed: it queues lazy seeding of every accelerator backend and
-    # formats a stack trace for each, which costs milliseconds per example
-    torch.random.default_generator.manual_seed(EXAMPLE_SEED)
-    if cuda_rng is not None:
-        torch.cuda.manual_seed_all(EXAMPLE_SEED)
-    leaked: list[str] = []
-    try:
-        yield
-    finally:
-        if torch.get_default_dtype() != dtype:
-            leaked.append(f"default dtype {torch.get_default_dtype()} (was {dtype})")
-            torch.set_default_dtype(dtype)
-        if torch.is_grad_enabled() != grad:
-            leaked.append(f"grad mode {torch.is_grad_enabled()} (was {grad})")
-            torch.set_grad_enabled(grad)
-        torch.random.set_rng_state(cpu_rng)
-        if cuda_rng is not None:
-            torch.cuda.set_rng_state_all(cuda_rng)
-        restore_snapshots(registries)
-    if leaked:
-        raise GlobalStateLeak("the example left global state changed: " + "; ".join(leaked))
-
-
 def _snapshot(value: Any) -> Any:
     """A copy of the tensors in ``value`` (the test may change them before it fails)."""
     if isinstance(value, torch.Tensor):
@@ -142,32 +100,9 @@ class RecordingData:
         return repr(self._data)
 
 
-#: The last failing example of the running test: (arguments, values drawn from st.data()).
-_LAST_FAILURE: dict[str, Any] | None = None
-
-
 def record_failure(arguments: dict[str, Any], draws: list[Any] | None = None, data: bool = False) -> None:
     """Keep the arguments of a failing call (plain tests; Hypothesis examples are kept by :func:`guarded`)."""
-    global _LAST_FAILURE
-    _LAST_FAILURE = {"arguments": {k: _snapshot(v) for k, v in arguments.items()}, "draws": draws, "data": data}
-
-
-#: Examples run (calls of a guarded function) since the last :func:`pop_examples`.
-_EXAMPLES = 0
-
-
-def pop_examples() -> int:
-    """How many examples ran since the previous call (Hypothesis' generation and shrinking both count)."""
-    global _EXAMPLES
-    count, _EXAMPLES = _EXAMPLES, 0
-    return count
-
-
-def pop_failure() -> dict[str, Any] | None:
-    """The arguments and draws of the last failing example since the previous call, raw."""
-    global _LAST_FAILURE
-    failure, _LAST_FAILURE = _LAST_FAILURE, None
-    return failure
+    channel.keep_failure({"arguments": {k: _snapshot(v) for k, v in arguments.items()}, "draws": draws, "data": data})
 
 
 def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -178,8 +113,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        global _LAST_FAILURE, _EXAMPLES
-        _EXAMPLES += 1
+        channel.count_example()
         # Hypothesis' data object (an explicit example may pass a plain value instead: it is an argument)
         drawing = hasattr(kwargs.get("data"), "draw")
         arguments = {k: _snapshot(v) for k, v in kwargs.items() if k != "data" or not drawing}
@@ -196,7 +130,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
                 _HUNG.setdefault(hang_key, str(exc).split(" (an earlier")[0])
             if isinstance(exc, Exception) or type(exc).__name__ == "Failed":
                 draws = kwargs["data"].draws if isinstance(kwargs.get("data"), RecordingData) else None
-                _LAST_FAILURE = {"arguments": arguments, "draws": draws, "data": drawing}
+                channel.keep_failure({"arguments": arguments, "draws": draws, "data": drawing})
             raise
 
     wrapper._layer_conformance_guarded = True  # type: ignore[attr-defined]
@@ -211,8 +145,6 @@ class GuardHooks:
 
     @pytest.hookimpl(trylast=True)  # after selection planned the properties
     def pytest_collection_modifyitems(self, items: list[Any]) -> None:
-        from .records import PLAN
-
         for item in items:
             if PLAN not in item.stash:
                 continue
@@ -223,8 +155,6 @@ class GuardHooks:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: Any) -> Any:
         global EXAMPLE_TIMEOUT
-        from .records import PLAN
-
         if PLAN not in item.stash:
             return (yield)
         saved, EXAMPLE_TIMEOUT = EXAMPLE_TIMEOUT, self.timeout
@@ -235,12 +165,9 @@ class GuardHooks:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_pyfunc_call(self, pyfuncitem: Any) -> Any:
-        from .records import PLAN
-
         if PLAN not in pyfuncitem.stash or getattr(pyfuncitem.obj, "hypothesis", None) is not None:
             return (yield)  # not a property, or guarded per example through inner_test
-        global _EXAMPLES
-        _EXAMPLES += 1
+        channel.count_example()
         with example_guard(pyfuncitem.funcargs.get("impl")):
             try:
                 return (yield)

@@ -56,7 +56,7 @@ def add_options(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="IMPL=PATH",
-        help="extra expected failures for implementation IMPL (format: see layer_conformance.plugin.xfails)",
+        help="extra expected failures for implementation IMPL (format: see layer_conformance.formats.xfails)",
     )
     group.addoption(
         "--strict-xfails",

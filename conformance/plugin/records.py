@@ -19,16 +19,16 @@ sends to the controller with the report.  A record is a JSON object:
     examples the property ran (calls of its body, shrinking included);
 ``observed``
     ``[behaviour, outcome]`` pairs the property observed
-    (:mod:`layer_conformance.support.observations`);
+    (:func:`layer_conformance.channel.observe`);
 ``exercised``
     surface items the property reported running (entries chosen at run time,
-    :mod:`layer_conformance.support.surface`);
+    :func:`layer_conformance.channel.exercised`);
 ``regimes``
     ``{"declared": [...], "reached": [...]}``: the regimes of the input space
     its strategies declared and those its examples reached
-    (:mod:`layer_conformance.support.regimes`);
+    (:mod:`layer_conformance.strategies.regimes`);
 ``example``
-    the failing example as plain data (:mod:`layer_conformance.plugin.repro`);
+    the failing example as plain data (:mod:`layer_conformance.formats.example`);
 ``xfail``
     the expected-failure entry (``file:line``) that applied: to an ``xfailed`` or
     ``stale`` outcome, or to a ``failed`` one whose failure is not the one the
@@ -37,9 +37,12 @@ sends to the controller with the report.  A record is a JSON object:
     for a ``failed`` outcome, an entry for the test whose failure it is but
     whose version range leaves this version out.
 
-Everything is decided from the item, the call and the report's own fields
-(``outcome``, ``when``, ``wasxfail``, the exception object), never from
-formatted text; the controller (:mod:`layer_conformance.plugin.results`) only
+``examples``, ``observed``, ``exercised``, ``regimes`` and the failing example
+are what the per-test channel (:mod:`layer_conformance.channel`) collected while
+the property ran, drained once at setup (nothing from an earlier test leaks in)
+and once after the call.  Everything else is decided from the item, the call and
+the report's own fields (``outcome``, ``when``, ``wasxfail``, the exception
+object), never from formatted text; the controller (:mod:`layer_conformance.plugin.results`) only
 reads records.  This module imports torch only when it records a failing
 example.
 """
@@ -47,41 +50,22 @@ example.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .. import channel
+from ..formats.xfails import failure_matches, first_mismatch
 from ..support.missing import Missing
 from . import options
-from .activation import RECORD
-from .xfails import failure_matches, first_mismatch
+from .activation import PACKAGE, PROPERTIES_DIR, RECORD
+from .plan import PLAN, Plan
 
-__all__ = ["PLAN", "PROPERTY", "Plan", "Recorder", "exception_message", "record_of", "strip_impl_id"]
+__all__ = ["PROPERTY", "Recorder", "exception_message", "record_of"]
 
 #: The name of the record in ``report.user_properties``.
 PROPERTY = RECORD
-
-
-@dataclass
-class Plan:
-    """What selection decided for one collected property (kept in the item's stash)."""
-
-    impl: str
-    key: str
-    apis: list[str]
-    #: contract names the implementation lacks (the property is skipped, or failed when strict)
-    missing: list[str] = field(default_factory=list)
-    #: the reason of the skip marker selection added (missing names, unselected dtype), if any
-    skip: str | None = None
-    #: the expected-failure entry that applies: reason, repro, source, failure (when the entry describes one)
-    xfail: dict[str, str] | None = None
-    #: entries for this test whose version range leaves this version out: source, failure
-    xfail_elsewhere: list[dict[str, str | None]] = field(default_factory=list)
-
-
-PLAN = pytest.StashKey[Plan]()
 
 
 def exception_message(exc: BaseException, limit: int = 400) -> str:
@@ -137,10 +121,6 @@ class Recorder:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-        from ..support import observations, regimes
-        from ..support import surface as run_surface
-        from . import guard
-
         report: pytest.TestReport = yield
         plan = item.stash.get(PLAN, None)
         if plan is None:
@@ -150,11 +130,7 @@ class Recorder:
             report.outcome = "failed"  # a missing part of a name fails under strictness, like a missing name
             report.longrepr = f"{exc.msg} (strict)"
         if call.when == "setup":  # nothing from an earlier test may leak into this one
-            guard.pop_failure()
-            guard.pop_examples()
-            observations.drain()
-            run_surface.drain()
-            regimes.drain()
+            channel.drain()
         unexpected = self._unexpected_failure(plan, report, exc)
         outcome, reason, message = decide(plan, report, call)
         if unexpected:
@@ -178,19 +154,17 @@ class Recorder:
             if outside:
                 record["xfail_outside"] = outside[0]
         if call.when == "call":
-            record["examples"] = guard.pop_examples()
-            seen = observations.drain()
-            if seen:
-                record["observed"] = [[what, result] for impl, what, result in seen if impl == plan.impl]
-            ran = [item for impl, item in run_surface.drain() if impl == plan.impl]
+            sent = channel.drain()
+            record["examples"] = sent.examples
+            if sent.observed:
+                record["observed"] = [[what, result] for impl, what, result in sent.observed if impl == plan.impl]
+            ran = [item for impl, item in sent.exercised if impl == plan.impl]
             if ran:
                 record["exercised"] = ran
-            drawn = regimes.drain()
-            if drawn["declared"] or drawn["reached"]:
-                record["regimes"] = drawn
-            failure = guard.pop_failure()
-            if outcome == "failed" and failure is not None and isinstance(item, pytest.Function):
-                record["example"] = self._example(item, plan, failure, message)
+            if sent.declared or sent.reached:
+                record["regimes"] = sent.regimes
+            if outcome == "failed" and sent.failure is not None and isinstance(item, pytest.Function):
+                record["example"] = self._example(item, plan, sent.failure, message)
         report.user_properties.append((PROPERTY, json.dumps(record)))
         return report
 
@@ -210,7 +184,7 @@ class Recorder:
         return why
 
     def _example(self, item: pytest.Function, plan: Plan, failure: dict[str, Any], message: str) -> dict[str, Any]:
-        from .repro import make_example
+        from ..formats.example import make_example  # imports torch: only for a failure
 
         return make_example(
             module=_importable_module(item),
@@ -223,22 +197,12 @@ class Recorder:
 
 
 def _importable_module(item: pytest.Function) -> str:
-    """The module of a property as an installed import path: ``layer_conformance.test_x`` even when
-    pytest imported the file from a checkout under another name (``conformance.test_x``)."""
-    from .activation import PACKAGE, PACKAGE_DIR
-
+    """The module of a property as an installed import path: ``layer_conformance.properties.test_masks``
+    even when pytest imported the file from a checkout under another name (``conformance.properties.test_masks``)."""
     path = Path(str(item.path)).resolve()
-    if path.parent == PACKAGE_DIR:
-        return f"{PACKAGE}.{path.stem}"
+    if path.parent == PROPERTIES_DIR:
+        return f"{PACKAGE}.{PROPERTIES_DIR.name}.{path.stem}"
     return item.obj.__module__
-
-
-def strip_impl_id(name: str, impl_name: str) -> str:
-    """A test name with the implementation's id taken out of its parameters."""
-    for old, new in ((f"[{impl_name}]", ""), (f"[{impl_name}-", "["), (f"-{impl_name}]", "]"), (f"-{impl_name}-", "-")):
-        if old in name:
-            return name.replace(old, new, 1)
-    return name
 
 
 def record_of(report: Any) -> dict[str, Any] | None:

@@ -13,9 +13,8 @@ run, or the pytest-xdist controller.  It reads nothing but structured data:
   surface; versions; device; Hypothesis settings): from the running session, or
   from each xdist worker's ``workeroutput`` when it finishes.
 
-At the end it applies the surface check (:mod:`.surface`: the surface no
+At the end it applies the surface check (:mod:`.surface_check`: the surface no
 property exercises, from the facts and the records' ``exercised`` items),
-
 then the gate (``--baseline``), writes the report
 (``--conformance-report``) and prints the summary.  A serial run killed by a
 crash writes nothing: ``-n 1`` or more keeps the run (and the report) alive.
@@ -32,10 +31,11 @@ from typing import Any
 
 import pytest
 
-from . import options, surface
+from ..formats.keys import result_key, test_key
+from ..formats.report import Result, build_report, compact_lines, write_report
+from . import options, surface_check
 from .gate import compare
-from .records import PROPERTY, record_of, strip_impl_id
-from .report import Result, build_report, compact_lines, write_report
+from .records import PROPERTY, record_of
 
 __all__ = ["FACTS", "Results"]
 
@@ -117,11 +117,10 @@ class Results:
 
     def _plan_from_nodeid(self, nodeid: str) -> dict[str, Any] | None:
         """Implementation and key of a property that crashed before its setup was reported."""
-        path, _, name = nodeid.partition("::")
         for spec in options.impl_specs(self.config):
-            key = strip_impl_id(name, spec.strip())
-            if key != name:
-                return {"impl": spec.strip(), "key": f"{Path(path).name}::{key}", "apis": []}
+            key = result_key(nodeid, spec.strip())
+            if key != test_key(nodeid):
+                return {"impl": spec.strip(), "key": key, "apis": []}
         return None
 
     @pytest.hookimpl(optionalhook=True)
@@ -140,7 +139,7 @@ class Results:
 
     def surface(self) -> dict[str, dict[str, Any]]:
         """The surface check of every implementation whose surface the facts carry."""
-        return surface.summarize(self.facts()["implementations"], self.exercised)
+        return surface_check.summarize(self.facts()["implementations"], self.exercised)
 
     def observed_lists(self) -> dict[str, dict[str, list[str]]]:
         return {impl: {what: sorted(o) for what, o in per.items()} for impl, per in sorted(self.observed.items())}
@@ -202,7 +201,7 @@ class Results:
         checked = self.surface()
         if checked:
             terminalreporter.section("layer-conformance: surface (parameters and registry keys no property exercises)")
-            for line in surface.terminal_lines(checked):
+            for line in surface_check.terminal_lines(checked):
                 terminalreporter.line(line)
         seen = self.observed_lists()
         if seen:

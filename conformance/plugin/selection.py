@@ -18,7 +18,7 @@ property:
   expected failure (of the failure the entry describes: any other fails it,
   :mod:`.records`); entries for the same test outside their version range are
   kept in the plan, so that a failure they describe is reported as one;
-* its :class:`~layer_conformance.plugin.records.Plan` goes into the item's stash
+* its :class:`~layer_conformance.plugin.plan.Plan` goes into the item's stash
   for the records.
 
 Within each of the suite's modules, properties run breadth first (the first
@@ -28,33 +28,30 @@ other test is left alone.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 
+from .. import runtime
 from ..backends import BackendParam, Resolved, Unavailable, resolve
 from ..contract import API
-from ..impls import Implementation
-from ..support import runtime
+from ..formats.keys import result_key, test_key
+from ..formats.xfails import XfailEntry, match
+from ..implementation import Implementation
+from ..markers import ATTENTION_BACKEND, MARKERS, REQUIRES
 from . import options
 from .activation import in_suite
-from .records import PLAN, Plan, strip_impl_id
-from .xfails import XfailEntry, match
+from .plan import PLAN, Plan
 
-__all__ = ["Selection", "breadth_first", "result_key", "test_key"]
-
-
-#: The suite's markers: a test carrying one is a property.
-MARKS = ("requires", "attention_backend")
+__all__ = ["Selection", "breadth_first"]
 
 
 def is_property(node: pytest.Item) -> bool:
     """A property: a test of the suite's package, or any test marked ``requires(...)`` or
     ``attention_backend(...)`` (the suite's markers; ``@requires()`` with no names makes a project's own
     test a property too)."""
-    return in_suite(node.path) or any(node.get_closest_marker(m) is not None for m in MARKS)
+    return in_suite(node.path) or any(node.get_closest_marker(m) is not None for m in MARKERS)
 
 
 def item_impl(item: pytest.Item) -> Implementation | None:
@@ -67,23 +64,13 @@ def item_impl(item: pytest.Item) -> Implementation | None:
 
 def required_names(item: pytest.Item) -> list[str]:
     names: list[str] = []
-    for mark in item.iter_markers("requires"):
+    for mark in item.iter_markers(REQUIRES):
         for name in mark.args:
             if name not in API:
                 raise pytest.UsageError(f"{item.nodeid}: requires({name!r}) is not a contract name")
             if name not in names:
                 names.append(name)
     return names
-
-
-def test_key(item: pytest.Item) -> str:
-    """The string xfail patterns match: ``<file>::<test name with parameter ids>``."""
-    return f"{Path(str(item.path)).name}::{item.name}"
-
-
-def result_key(item: pytest.Item, impl: Implementation) -> str:
-    """``<file>::<test name>`` with the implementation's id taken out of the parameters."""
-    return f"{Path(str(item.path)).name}::{strip_impl_id(item.name, impl.name)}"
 
 
 def item_backend(item: pytest.Item) -> BackendParam | None:
@@ -94,7 +81,7 @@ def item_backend(item: pytest.Item) -> BackendParam | None:
 
 def backend_parts(item: pytest.Item) -> tuple[str, ...]:
     """What a backend property uses of its backend: ``function`` (default) and/or ``builder``."""
-    mark = item.get_closest_marker("attention_backend")
+    mark = item.get_closest_marker(ATTENTION_BACKEND)
     return tuple(mark.args) if mark is not None and mark.args else ("function",)
 
 
@@ -180,7 +167,7 @@ class Selection:
         if metafunc.config.getoption("deselect_missing") and not options.strict_missing(metafunc.config):
             # not even collected: cheaper than deselecting (parameter-level requirements are left to
             # pytest_collection_modifyitems)
-            needed = [n for mark in metafunc.definition.iter_markers("requires") for n in mark.args]
+            needed = [n for mark in metafunc.definition.iter_markers(REQUIRES) for n in mark.args]
             impls = [i for i in impls if all(i.has(n) for n in needed)]
         metafunc.parametrize("impl", impls, ids=[i.name for i in impls])
         if "backend" in metafunc.fixturenames:
@@ -203,7 +190,7 @@ class Selection:
             assert impl is not None
             self.suite_settings.apply(getattr(item, "obj", None))
             missing, why = _missing(item, impl)
-            plan = Plan(impl=impl.name, key=result_key(item, impl), apis=_apis(item, impl), missing=missing)
+            plan = Plan(impl=impl.name, key=result_key(item.nodeid, impl.name), apis=_apis(item, impl), missing=missing)
             item.stash[PLAN] = plan
             if missing:
                 plan.skip = why
@@ -225,11 +212,12 @@ class Selection:
                 item.add_marker(pytest.mark.skip(reason=plan.skip))
                 continue
             entries = self.xfails.get(impl.name, [])
-            entry = match(entries, test_key(item), impl.version)
+            key = test_key(item.nodeid)
+            entry = match(entries, key, impl.version)
             plan.xfail_elsewhere = [
                 {"source": e.source, "failure": e.failure}
                 for e in entries
-                if e is not entry and e.covers(test_key(item)) and not e.in_range(impl.version)
+                if e is not entry and e.covers(key) and not e.in_range(impl.version)
             ]
             if entry is not None:
                 plan.xfail = {"reason": entry.reason, "repro": entry.repro, "source": entry.source}

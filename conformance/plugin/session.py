@@ -32,12 +32,12 @@ from typing import Any
 import pytest
 
 from .. import __version__
+from ..formats.report import ReportError, load_report
+from ..formats.xfails import XfailEntry, XfailFileError, bundled_entries, read_xfails
 from ..impls import ImplError, check_spec, is_module_spec, load_implementation
 from . import options
-from .activation import is_xdist_controller
-from .gate import BaselineError, load_report
+from .activation import is_xdist_controller, plugin_name
 from .results import FACTS, Results
-from .xfails import XfailEntry, XfailFileError, bundled_entries, read_xfails
 
 __all__ = ["ACTIVE", "activate"]
 
@@ -73,7 +73,7 @@ def _baseline(config: pytest.Config) -> dict[str, Any] | None:
         return None
     try:
         return load_report(config.getoption("baseline"))
-    except BaselineError as exc:
+    except ReportError as exc:
         raise pytest.UsageError(str(exc)) from None
 
 
@@ -118,8 +118,8 @@ class _Controller:
         self.specs = specs
         _xfails(config, specs)  # malformed files are usage errors here too
         results = Results(config, _baseline(config), facts=None, fallback_facts=self.facts)
-        config.pluginmanager.register(results, "layer_conformance.results")
-        config.pluginmanager.register(self, "layer_conformance.controller")
+        config.pluginmanager.register(results, plugin_name("results"))
+        config.pluginmanager.register(self, plugin_name("controller"))
 
     def facts(self) -> dict[str, Any]:
         """What the controller knows when no worker sent the run's facts."""
@@ -153,9 +153,9 @@ class _Runner:
     """Where the properties run: implementations, run-wide choices and the jobs."""
 
     def __init__(self, config: pytest.Config) -> None:
+        from .. import runtime
         from ..backends import expand
-        from ..impls import Implementation, load_implementation
-        from ..support import runtime
+        from ..implementation import Implementation
         from . import guard, profiles, speedups
         from .records import Recorder
         from .selection import Selection
@@ -190,20 +190,18 @@ class _Runner:
         self.backends, self.backends_left_out = expand(requested, impls, runtime.device().type)
 
         pm = config.pluginmanager
-        pm.register(Selection(config, impls, xfails, self.suite_settings, self.backends), "layer_conformance.selection")
-        pm.register(guard.GuardHooks(config.getoption("example_timeout")), "layer_conformance.guard")
-        pm.register(Recorder(str(runtime.device())), "layer_conformance.records")
+        pm.register(Selection(config, impls, xfails, self.suite_settings, self.backends), plugin_name("selection"))
+        pm.register(guard.GuardHooks(config.getoption("example_timeout")), plugin_name("guard"))
+        pm.register(Recorder(str(runtime.device())), plugin_name("records"))
         if not pm.is_blocked(speedups.NAME):
             pm.register(speedups.Speedups(config), speedups.NAME)
         if not hasattr(config, "workerinput"):
-            pm.register(
-                Results(config, baseline, facts=self.facts, fallback_facts=self.facts), "layer_conformance.results"
-            )
-        pm.register(self, "layer_conformance.runner")
+            pm.register(Results(config, baseline, facts=self.facts, fallback_facts=self.facts), plugin_name("results"))
+        pm.register(self, plugin_name("runner"))
 
     def surface(self, impl: Any) -> dict[str, Any]:
-        """The implementation's surface (:mod:`.surface`), listed once per run."""
-        from .surface import facts_of
+        """The implementation's surface (:mod:`.surface_check`), listed once per run."""
+        from .surface_check import facts_of
 
         if impl.name not in self._surfaces:
             self._surfaces[impl.name] = facts_of(impl)
@@ -213,7 +211,7 @@ class _Runner:
         import hypothesis
         import torch
 
-        from ..support import runtime
+        from .. import runtime
 
         tf = sys.modules.get("transformers")
         return {
@@ -248,7 +246,7 @@ class _Runner:
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         import torch
 
-        from ..support import runtime
+        from .. import runtime
 
         lines = [f"layer-conformance: torch {torch.__version__}, device {runtime.device()}"]
         tf = sys.modules.get("transformers")
@@ -280,7 +278,7 @@ class _Runner:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Run-wide choices are module state: put them back (in-process sessions)."""
-        from ..support import runtime
+        from .. import runtime
 
         device, dtypes, settings, compile_mode = self.saved
         runtime.restore(device, dtypes)

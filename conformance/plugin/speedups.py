@@ -1,7 +1,7 @@
 """Start-up and run-time speed-ups of a conformance run; opt out with ``-p no:layer_conformance.speedups``.
 
 Registered only when the plugin is active (:mod:`layer_conformance.plugin.activation`),
-under the name ``layer_conformance.speedups``, so that pytest's own ``-p no:NAME``
+under a name of its own (:data:`NAME`), so that pytest's own ``-p no:NAME``
 switches them off.  None of them changes a result:
 
 * **Garbage-collector freeze.**  Every full collection walks every tracked
@@ -33,9 +33,12 @@ from typing import Any
 
 import pytest
 
+from .activation import plugin_name
+from .plan import PLAN
+
 __all__ = ["NAME", "Speedups"]
 
-NAME = "layer_conformance.speedups"
+NAME = plugin_name("speedups")
 
 
 class Speedups:
@@ -73,8 +76,6 @@ class Speedups:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
-        from .records import PLAN
-
         option = item.config.option
         style = getattr(option, "tbstyle", None)
         if style is None or PLAN not in item.stash:

@@ -32,12 +32,11 @@ from typing import Any
 import pytest
 import torch
 
+from layer_conformance import runtime
 from layer_conformance.backends import BackendParam, Resolved, resolve
+from layer_conformance.channel import exercised
 from layer_conformance.contract import Backend
 from layer_conformance.strategies.attention import AttentionCase, attention_module
-
-from . import runtime
-from .surface import exercised
 
 __all__ = [
     "NotExpressible",

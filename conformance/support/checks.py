@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 import torch
 
-from . import runtime
+from layer_conformance import runtime
+from layer_conformance.markers import ATTENTION_BACKEND, BACKEND_PARTS, REQUIRES
+
 from .tolerances import Tol, tolerance
 
 __all__ = [
@@ -33,17 +35,17 @@ __all__ = [
 
 def requires(*names: str) -> pytest.MarkDecorator:
     """Mark a property as needing these contract names (missing ones skip it, or fail it when strict)."""
-    return pytest.mark.requires(*names)
+    return getattr(pytest.mark, REQUIRES)(*names)
 
 
 def backend_property(*parts: str) -> pytest.MarkDecorator:
     """Mark a property as judging the selected attention backends: it takes a ``backend`` argument, which
     the plugin parametrizes (``--attention-backend``), and uses the backend's attention ``function``
     (default) and/or its mask ``builder``; its results are filed under those."""
-    unknown = set(parts) - {"function", "builder"}
+    unknown = set(parts) - set(BACKEND_PARTS)
     if unknown:
         raise ValueError(f"backend_property: unknown parts {sorted(unknown)}")
-    return pytest.mark.attention_backend(*parts)
+    return getattr(pytest.mark, ATTENTION_BACKEND)(*parts)
 
 
 class _Records(logging.Handler):

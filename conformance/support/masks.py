@@ -18,7 +18,7 @@ from layer_conformance.strategies import (
     mask_specs,
     truth_table,
 )
-from layer_conformance.support.regimes import Regimes
+from layer_conformance.strategies.regimes import Regimes
 
 __all__ = [
     "ANY_PINNED",

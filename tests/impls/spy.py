@@ -1,8 +1,8 @@
 """The reference's contract names behind a spy recording the surface each property exercises.
 
-Every function records the named parameters each call binds (by position or by keyword), ``Conv1D``
-its constructor's, ``ROPE_INIT_FUNCTIONS`` the keys looked up and its entries their parameters, the
-registries the keys looked up: one ``<file>::<property>\\t<surface item>`` line per new pair, appended to
+Every function records the named parameters each call binds (by position or by keyword), every class
+its constructor's, every mapping (``ROPE_INIT_FUNCTIONS``) the keys looked up and its entries their
+parameters, every registry the keys looked up -- by the contract's ``kind`` of each name: one ``<file>::<property>\\t<surface item>`` line per new pair, appended to
 the file ``LAYER_CONFORMANCE_SPY`` names (nothing without it).  Every result is the reference's, so the
 whole suite passes on it; ``tests/test_surface.py`` checks :data:`layer_conformance.surface.COVERED`
 against the lines.
@@ -16,7 +16,7 @@ import os
 import re
 
 from layer_conformance import reference
-from layer_conformance.contract import NAMES
+from layer_conformance.contract import API, NAMES
 from layer_conformance.surface import Item
 
 _SEEN: set[tuple[str, str]] = set()
@@ -71,22 +71,34 @@ def _spied_registry(cls: type) -> type:
     return type(cls.__name__, (cls,), {"__getitem__": __getitem__, "__module__": __name__})
 
 
-class Conv1D(reference.Conv1D):
-    def __init__(self, nf: int, nx: int) -> None:
-        _record("Conv1D(nf)")
-        _record("Conv1D(nx)")
-        super().__init__(nf, nx)
+def _spied_class(label: str, cls: type) -> type:
+    """A subclass recording the named parameters each construction binds (a class whose constructor has none, such
+    as GradientCheckpointingLayer's ``*args, **kwargs``, has no surface there and is passed as it is)."""
+    signature = inspect.signature(cls.__init__)
+    named = [p for p in list(signature.parameters.values())[1:] if p.kind not in _VARIADIC]
+    if not named:
+        return cls
+
+    def __init__(self, *args, **kwargs):
+        try:
+            bound = signature.bind_partial(self, *args, **kwargs).arguments
+        except TypeError:
+            bound = {}
+        for parameter in named:
+            if parameter.name in bound:
+                _record(str(Item(label, None, parameter.name)))
+        cls.__init__(self, *args, **kwargs)
+
+    return type(cls.__name__, (cls,), {"__init__": __init__, "__module__": __name__})
 
 
-_CLASSES = {"Conv1D": Conv1D, "GradientCheckpointingLayer": reference.GradientCheckpointingLayer}
+#: How each kind of contract name is spied on (the contract's ``kind``).
+_SPIES = {
+    "function": lambda name, value: _spy(name, value),
+    "class": lambda name, value: _spied_class(name, value),
+    "registry": lambda name, value: _spied_registry(value),
+    "mapping": lambda name, value: _SpiedMapping(name, value),
+}
 
 for _name in NAMES:
-    _value = getattr(reference, _name)
-    if _name in _CLASSES:
-        globals()[_name] = _CLASSES[_name]
-    elif _name == "ROPE_INIT_FUNCTIONS":
-        globals()[_name] = _SpiedMapping(_name, _value)
-    elif isinstance(_value, type):
-        globals()[_name] = _spied_registry(_value)
-    else:
-        globals()[_name] = _spy(_name, _value)
+    globals()[_name] = _SPIES[API[_name].kind](_name, getattr(reference, _name))

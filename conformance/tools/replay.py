@@ -1,12 +1,13 @@
 """Replaying a failing example outside pytest: what the report's ``repro_<n>.py`` scripts run.
 
-An example (format ``layer-conformance-example/1``) names the property (module
-and function), the implementation spec, the device, the property's arguments
-and, for properties that draw from ``st.data()``, the values drawn, all as plain
-data (:mod:`layer_conformance.plugin.serialize`).  :func:`main` rebuilds them, imports
-the implementation, runs the property's body once inside the per-example guard
-and prints the mismatch.  Exit status: 1 reproduced, 0 did not reproduce, 2 the
-example could not be replayed.
+An example (format ``layer-conformance-example/1``, :mod:`layer_conformance.formats.example`)
+names the property (module and function), the implementation spec, the device,
+the property's arguments and, for properties that draw from ``st.data()``, the
+values drawn, all as plain data.  :func:`main` rebuilds them, imports the
+implementation, runs the property's body once inside the per-example guard
+(:func:`layer_conformance.support.state.example_guard`) and prints the
+mismatch.  Exit status: 1 reproduced, 0 did not reproduce, 2 the example could
+not be replayed.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ import json
 import os
 import sys
 import traceback
-from pathlib import Path
 from typing import Any
 
+from ..formats.example import EXAMPLE_FORMAT, DecodeError, decode
 from ..impls import ImplError, load_implementation
+from ..support.state import example_guard
 
-__all__ = ["EXAMPLE_FORMAT", "REPRO_TEMPLATE", "ReplayData", "make_example", "main", "replay", "write_scripts"]
-
-EXAMPLE_FORMAT = "layer-conformance-example/1"
+__all__ = ["ReplayData", "main", "prepare", "replay"]
 
 
 class ReplayData:
@@ -41,29 +41,6 @@ class ReplayData:
         return value
 
 
-def make_example(
-    *, module: str, function: str, impl: str, device: str, failure: dict[str, Any], message: str
-) -> dict[str, Any]:
-    """The plain-data example of a failure recorded by the guard."""
-    from .serialize import encode, replayable
-
-    arguments = {k: encode(v) for k, v in failure["arguments"].items() if k != "impl"}
-    draws = None if failure.get("draws") is None else [encode(v) for v in failure["draws"]]
-    example = {
-        "format": EXAMPLE_FORMAT,
-        "module": module,
-        "function": function,
-        "impl": impl,
-        "device": device,
-        "arguments": arguments,
-        "data": bool(failure.get("data")),
-        "draws": draws,
-        "message": message,
-    }
-    example["replayable"] = replayable(arguments) and (draws is None or replayable(draws))
-    return example
-
-
 def _inner(fn: Any) -> Any:
     inner = fn.hypothesis.inner_test if hasattr(fn, "hypothesis") else fn
     while getattr(inner, "_layer_conformance_guarded", False):
@@ -73,8 +50,7 @@ def _inner(fn: Any) -> Any:
 
 def prepare(example: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """The property's body and its keyword arguments, rebuilt from the example."""
-    from ..support import runtime
-    from .serialize import decode
+    from .. import runtime
 
     impl = load_implementation(example["impl"])
     runtime.set_device(example.get("device", "cpu"))
@@ -90,8 +66,6 @@ def prepare(example: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
 def replay(example: dict[str, Any]) -> None:
     """Run the example's property once; raises what the property raises."""
-    from .guard import example_guard
-
     fn, kwargs = prepare(example)
     with example_guard(kwargs["impl"]):
         fn(**kwargs)
@@ -126,9 +100,6 @@ def main(text: str, script: str | None = None) -> int:
         return 2
     sys.path.insert(0, os.getcwd())  # like `python -m pytest`: implementations importable from here
     label = f"{example.get('module')}.{example.get('function')} on {example.get('impl')}"
-    from .guard import example_guard
-    from .serialize import DecodeError
-
     try:
         fn, kwargs = prepare(example)
     except (ImplError, DecodeError, KeyError, TypeError, ImportError, AttributeError, RuntimeError) as exc:
@@ -155,54 +126,3 @@ def main(text: str, script: str | None = None) -> int:
             module.note = saved_note
     print(f"did not reproduce: {label} passed")
     return 0
-
-
-REPRO_TEMPLATE = '''#!/usr/bin/env python
-"""Reproduces a failure of layer-conformance.
-
-Property: {key}
-Implementation: {impl} (version {version}); device {device}
-Failure: {message}
-
-Needs layer-conformance and the implementation installed; run from where the
-implementation imports (`python {name}`).  The example below is plain data:
-tensors are embedded as lists of values, nothing is unpickled.  Exit status 1
-means the failure reproduced, 0 that it did not.
-"""
-
-import sys
-
-from layer_conformance.plugin.repro import main
-
-EXAMPLE = r"""
-{example}
-"""
-
-if __name__ == "__main__":
-    sys.exit(main(EXAMPLE, __file__))
-'''
-
-
-def write_scripts(directory: Path, results: list[Any], versions: dict[str, str | None], *, device: str) -> None:
-    """One ``repro_<n>.py`` per failed result with a replayable example; sets each result's ``repro``.
-    Scripts of an earlier report in ``directory`` are removed first."""
-    for old in directory.glob("repro_*.py"):
-        old.unlink()
-    n = 0
-    for r in sorted(results, key=lambda r: (r.impl, r.key)):
-        if r.outcome not in ("failed", "error") or not r.example or not r.example.get("replayable"):
-            continue
-        n += 1
-        name = f"repro_{n}.py"
-        (directory / name).write_text(
-            REPRO_TEMPLATE.format(
-                key=r.key,
-                impl=r.impl,
-                version=versions.get(r.impl) or "?",
-                device=device,
-                message=(r.message or "").replace('"""', "'''")[:300],
-                name=name,
-                example=json.dumps(r.example, indent=1, sort_keys=True),
-            )
-        )
-        r.repro = name

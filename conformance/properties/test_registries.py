@@ -23,7 +23,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from layer_conformance.support import runtime
+from layer_conformance import runtime
 from layer_conformance.support.checks import requires
 from layer_conformance.support.state import registry_snapshots, restore_snapshots
 

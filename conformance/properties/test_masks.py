@@ -15,7 +15,7 @@ import torch
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from layer_conformance import reference
+from layer_conformance import reference, runtime
 from layer_conformance.strategies import (
     GEOMETRY_REGIMES,
     LIST_REGIMES,
@@ -34,7 +34,7 @@ from layer_conformance.strategies import (
 )
 from layer_conformance.strategies.core import explicit
 from layer_conformance.strategies.masks import PINNED_SPECS, SPEC_REGIMES, spec_regimes
-from layer_conformance.support import runtime
+from layer_conformance.strategies.regimes import Regimes
 from layer_conformance.support.attention import builder_kwargs, builder_of, read_mask, running
 from layer_conformance.support.checks import (
     as_tensor_result,
@@ -57,7 +57,6 @@ from layer_conformance.support.masks import (
     sdpa_is_causal_mask,
 )
 from layer_conformance.support.missing import missing
-from layer_conformance.support.regimes import Regimes
 
 KINDS = [pytest.param(kind, marks=requires(name), id=kind) for kind, name in MASK_KINDS.items()]
 

@@ -1,7 +1,7 @@
 """What changed across releases: histories, the release where each change happened, and xfail ranges.
 
 The input is one conformance report per release (``report.json``, in release
-order; :mod:`layer_conformance.sweep` writes them).  From them:
+order; :mod:`layer_conformance.tools.sweep` writes them).  From them:
 
 * :func:`histories` -- for every property, its outcome release by release,
   folded into segments of equal outcome (:class:`Segment`);
@@ -32,11 +32,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from .plugin.report import OUTCOMES
-from .plugin.xfails import XfailEntry, message_matches
+from ..formats.keys import test_key
+from ..formats.report import OUTCOMES
+from ..formats.xfails import XfailEntry, message_matches
 
 __all__ = [
     "SWEEP_FORMAT",
@@ -51,7 +51,6 @@ __all__ = [
     "message_matches",
     "suggest_range",
     "summary",
-    "test_key",
 ]
 
 SWEEP_FORMAT = "layer-conformance-sweep/1"
@@ -110,12 +109,6 @@ class Run:
     @property
     def clean(self) -> bool:
         return self.report is not None and not any(self.counts().get(o) for o in UNCLEAN)
-
-
-def test_key(result: dict[str, Any]) -> str:
-    """The key xfail patterns match (``<file>::<test name with parameter ids>``) of a report's result."""
-    path, _, name = str(result.get("nodeid", "")).partition("::")
-    return f"{Path(path).name}::{name}"
 
 
 # --------------------------------------------------------------------------- histories
@@ -244,7 +237,7 @@ def check_xfails(entries: Iterable[tuple[str, XfailEntry]], runs: Sequence[Run])
             if run.impl != impl:
                 statuses.append("-")
                 continue
-            covered = [r for r in run.results if entry.covers(test_key(r))]
+            covered = [r for r in run.results if entry.covers(test_key(str(r.get("nodeid", ""))))]
             bad = [
                 r for r in covered if r["outcome"] in FAILING and message_matches(entry.failure, r.get("message", ""))
             ]
@@ -304,7 +297,7 @@ def summary(runs: Sequence[Run], checks: Sequence[RangeCheck], command: Sequence
     test_keys: dict[str, str] = {}
     for run in runs:
         for r in run.results:
-            test_keys.setdefault(r["key"], test_key(r))
+            test_keys.setdefault(r["key"], test_key(str(r.get("nodeid", ""))))
     return {
         "format": SWEEP_FORMAT,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -324,6 +317,8 @@ def summary(runs: Sequence[Run], checks: Sequence[RangeCheck], command: Sequence
                 "env": run.env_note,
                 "versions": (run.report or {}).get("versions", {}),
                 "profile": ((run.report or {}).get("hypothesis") or {}).get("profile"),
+                "derandomize": ((run.report or {}).get("hypothesis") or {}).get("derandomize"),
+                "device": (run.report or {}).get("device"),
                 "attention_backends": ((run.report or {}).get("attention_backends") or {}).get("selected"),
             }
             for run in runs
@@ -389,11 +384,19 @@ def markdown(data: dict[str, Any], surface_section: Sequence[str] = (), regenera
     torch = (first.get("versions") or {}).get("torch", "?")
     profile = first.get("profile") or "?"
     backends = ", ".join(first.get("attention_backends") or []) or "?"
+    releases = all(r.get("kind", "release") == "release" for r in runs)
+    device = str(first.get("device") or "cpu")
+    device = "CPU" if device == "cpu" else device
+    drawn = (
+        "derandomized: the same examples in every release"
+        if first.get("derandomize") is not False  # sweeps always run derandomized (older summaries say nothing)
+        else "random: every run draws its own examples"
+    )
     lines = ["# Cross-version conformance matrix", ""]
     lines.append(
-        f"The suite on {len(runs)} releases ({labels[0] if labels else '-'} to {labels[-1] if labels else '-'}), "
-        f"each in its own environment: CPU, torch {torch}, Hypothesis profile `{profile}` (derandomized: the "
-        f"same examples in every release), attention backends {backends}."
+        f"The suite on {len(runs)} {'releases' if releases else 'runs'} ({labels[0] if labels else '-'} to "
+        f"{labels[-1] if labels else '-'}), each in its own environment: {device}, torch {torch}, Hypothesis "
+        f"profile `{profile}` ({drawn}), attention backends {backends}."
     )
     if regenerate:
         lines += ["", f"Regenerate: `{regenerate}`."]

@@ -17,13 +17,13 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from layer_conformance import runtime
+from layer_conformance.channel import observe
 from layer_conformance.reference.layers import CHECKPOINTING_CACHE_KWARGS as DEFAULT_CACHE_KWARGS
 from layer_conformance.strategies import leading_dims, make_tensor, seeds, sizes
 from layer_conformance.strategies.core import every_lead
-from layer_conformance.support import runtime
 from layer_conformance.support.checkpointing import checkpointing_layers, enable_checkpointing
 from layer_conformance.support.checks import assert_equal, captured_warnings, requires
-from layer_conformance.support.observations import observe
 
 pytestmark = requires("GradientCheckpointingLayer")
 

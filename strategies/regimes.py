@@ -8,10 +8,10 @@ its classes, each a predicate over a drawn value -- biases its draws towards the
 draw with the classes it falls in (:meth:`Regimes.label`).  A label is
 
 * a Hypothesis event (``pytest --hypothesis-show-statistics`` lists how often each was drawn), and
-* recorded here, with the regimes the strategy declared: the plugin takes both into the running
-  property's record (:mod:`layer_conformance.plugin.records`), so that ``report.json`` carries, per
-  result, ``regimes: {"declared": [...], "reached": [...]}`` -- the same serially and from
-  pytest-xdist workers.
+* recorded in the per-test channel (:mod:`layer_conformance.channel`), with the regimes the strategy
+  declared: the plugin takes both into the running property's record, so that ``report.json``
+  carries, per result, ``regimes: {"declared": [...], "reached": [...]}`` -- the same serially and
+  from pytest-xdist workers.
 
 ``bench/regimes.py`` runs the suite under many seeds and reports, per property, the share of runs in
 which each declared regime was reached (the goal: every one, in every run, at the default profile).
@@ -24,41 +24,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-__all__ = ["Regimes", "declare", "drain", "reach"]
+from layer_conformance.channel import declare, reach
+
+__all__ = ["Regimes"]
 
 T = TypeVar("T")
-
-_DECLARED: set[str] = set()
-_REACHED: set[str] = set()
-
-
-def _event(name: str) -> None:
-    from hypothesis import event
-    from hypothesis.errors import InvalidArgument
-
-    try:
-        event(name)
-    except InvalidArgument:  # drawn outside a test (strategy.example(), find): nothing to label
-        pass
-
-
-def declare(names: Iterable[str]) -> None:
-    """The running property must reach these regimes (``"group: class"``)."""
-    _DECLARED.update(names)
-
-
-def reach(name: str) -> None:
-    """The running property reached regime ``name`` (``"group: class"``): a Hypothesis event and a record."""
-    _REACHED.add(name)
-    _event(name)
-
-
-def drain() -> dict[str, list[str]]:
-    """The regimes declared and reached since the last call (sorted); the buffers are emptied."""
-    out = {"declared": sorted(_DECLARED), "reached": sorted(_REACHED)}
-    _DECLARED.clear()
-    _REACHED.clear()
-    return out
 
 
 class Regimes:

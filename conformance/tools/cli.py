@@ -6,7 +6,10 @@ without a checkout of this repository.
 
 ``layer-conformance sweep [releases] [options] [-- pytest options]`` runs the
 suite against a list of transformers releases, each in its own environment,
-and says in which release each property changed (:mod:`layer_conformance.sweep`).
+and says in which release each property changed (:mod:`layer_conformance.tools.sweep`).
+
+``layer-conformance matrix REPORT.json ...`` writes the cross-version matrix of
+saved reports (:mod:`layer_conformance.tools.matrix`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
         from .sweep import main as sweep
 
         return sweep(args[1:])
+    if args[:1] == ["matrix"]:
+        from .matrix import main as matrix
+
+        return matrix(args[1:])
     import pytest
 
     return int(pytest.main(["--pyargs", "layer_conformance", *args]))

@@ -24,10 +24,11 @@ import torch
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from layer_conformance import reference
+from layer_conformance import reference, runtime
 from layer_conformance.backends import Resolved, resolve
 from layer_conformance.contract import BACKENDS, Backend
-from layer_conformance.impls import Implementation, load_implementation
+from layer_conformance.implementation import Implementation
+from layer_conformance.impls import load_implementation
 from layer_conformance.strategies import (
     MASK_KINDS,
     attention_cases,
@@ -37,7 +38,6 @@ from layer_conformance.strategies import (
     seeds,
 )
 from layer_conformance.strategies.attention import AttentionCase, pinned_cases
-from layer_conformance.support import runtime
 from layer_conformance.support.attention import (
     as_mask,
     attended,

@@ -1,4 +1,4 @@
-"""The surface check: what of each implementation's surface no property exercises.
+"""The surface check of a run: what of each implementation's surface no property exercises.
 
 Where the implementations are loaded (the only process of a serial run, each
 pytest-xdist worker), :func:`facts_of` lists an implementation's surface
@@ -8,8 +8,8 @@ hook; they travel with the run's facts (a worker's ``workeroutput``).  Where
 the results end up, :func:`summarize` compares each surface with the declared
 coverage (:data:`layer_conformance.surface.COVERED`) and with the items the
 properties reported running in this run (the records' ``exercised``), and
-:func:`terminal_lines` / :func:`markdown_lines` say what is uncovered and what
-is exempt.  The same facts and records give the same answer serially and under
+:func:`terminal_lines` says what is uncovered and what is exempt (the report's
+section: :func:`layer_conformance.formats.report.surface_lines`).  The same facts and records give the same answer serially and under
 xdist.  This module imports no torch.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 from ..contract import NAMES
 from ..surface import coverage, surface_of
 
-__all__ = ["facts_of", "markdown_lines", "summarize", "terminal_lines"]
+__all__ = ["facts_of", "summarize", "terminal_lines"]
 
 
 def facts_of(impl: Any) -> dict[str, Any]:
@@ -62,30 +62,4 @@ def terminal_lines(summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
         lines += [f"  {item}" for item in uncovered]
         if exempt:
             lines.append(f"  exempt (see report): {', '.join(exempt)}")
-    return lines
-
-
-def markdown_lines(summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The report's section: per implementation, the uncovered items and the exempt ones with their reasons."""
-    lines = [
-        "## Surface",
-        "",
-        "Every parameter of every contract function and every registry key of each implementation, against what "
-        "the properties exercise (`layer_conformance.surface`).",
-        "",
-        "| implementation | items | exercised | exempt | uncovered |",
-        "|---|---|---|---|---|",
-    ]
-    for name, s in summary.items():
-        uncovered = ", ".join(f"`{i}`" for i in s["uncovered"]) or "none"
-        lines.append(f"| {name} | {len(s['items'])} | {s['covered']} | {len(s['exempt'])} | {uncovered} |")
-    reasons: dict[str, list[str]] = {}
-    for s in summary.values():
-        for item, reason in s["exempt"].items():
-            reasons.setdefault(reason, [])
-            if item not in reasons[reason]:
-                reasons[reason].append(item)
-    if reasons:
-        lines += ["", "Exempt:", ""]
-        lines += [f"- {', '.join(f'`{i}`' for i in items)}: {reason}" for reason, items in reasons.items()]
     return lines

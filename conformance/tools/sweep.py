@@ -20,7 +20,7 @@ the suite took and what the suite found.  With ``--impl`` the "releases" are
 implementations importable here, run in this environment (nothing is
 installed: the suite's self-test sweeps two implementations this way).
 
-Then, from the reports (:mod:`layer_conformance.history`):
+Then, from the reports (:mod:`layer_conformance.tools.history`):
 
 * every property whose outcome changes between consecutive releases of the
   list, with the release where it changed
@@ -62,10 +62,10 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 
+from ..formats.report import ReportError, load_report
+from ..formats.xfails import XfailEntry, XfailFileError, bundled_entries, read_xfails
 from . import history
 from .history import Run
-from .plugin.gate import BaselineError, load_report
-from .plugin.xfails import XfailEntry, XfailFileError, bundled_entries, read_xfails
 
 __all__ = ["PUBLISHED", "SweepError", "main"]
 
@@ -328,7 +328,7 @@ def _load(run: Run, report: Path, rc: int | None = None) -> Run:
     try:
         run.report = load_report(report)
         run.report_path = f"{report.parent.name}/{report.name}"  # relative to OUT: sweep.json is published
-    except BaselineError as exc:
+    except ReportError as exc:
         run.error = f"no report (pytest exit {rc}; see {report.parent / 'pytest.log'})" if rc is not None else str(exc)
     return run
 

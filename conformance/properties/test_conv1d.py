@@ -6,10 +6,10 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from layer_conformance import runtime
 from layer_conformance.reference import Conv1D as RefConv1D
 from layer_conformance.strategies import dtypes, leading_dims, make_tensor, seeds, sizes
 from layer_conformance.strategies.core import FLOAT_DTYPES, every_lead, explicit, label_lead
-from layer_conformance.support import runtime
 from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, requires
 
 features = sizes(1, 8)

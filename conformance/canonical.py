@@ -1,23 +1,23 @@
-"""The suite's canonical RoPE configuration and the rotary module the RoPE properties build.
+"""Values of the canonical call forms that are more than plain arguments: the RoPE configuration.
 
-:class:`RopeConfig` is the one config form the strategies draw and the
-``rope_config`` hook (:mod:`layer_conformance.contract`) translates;
-:func:`rotary_module` builds a rotary embedding of the usual shape from an
-implementation's ``ROPE_INIT_FUNCTIONS`` and ``dynamic_rope_update``.
+:class:`RopeConfig` is the one config form the strategies draw
+(:func:`layer_conformance.strategies.rope.rope_configs`), the properties pass
+and the ``rope_config`` hook (:data:`layer_conformance.contract.HOOKS`)
+translates into an implementation's own config object; the transformers
+adapter turns it into ``rope_parameters`` or ``rope_scaling``, an adapter for
+another library into that library's arguments.  The properties judge an
+implementation's output against :func:`layer_conformance.support.rope.formula`
+of the same config.  This module imports nothing but the standard library.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-import torch
-from torch import nn
-
-__all__ = ["LAYER_TYPES", "RopeConfig", "impl_rope_config", "rotary_module"]
+__all__ = ["LAYER_TYPES", "RopeConfig"]
 
 
 LAYER_TYPES = ("full_attention", "sliding_attention")
@@ -110,52 +110,3 @@ class RopeConfig:
         if self.layer_type:
             ns.layer_types = self.layer_types
         return ns
-
-
-def impl_rope_config(impl: Any, config: RopeConfig) -> Any:
-    """The implementation's config object for ``config`` (its ``rope_config`` hook, or the canonical one).
-
-    A hook returns None for a configuration its config form cannot express; the draw is then discarded
-    (``hypothesis.reject``), not failed."""
-    result = impl.hook("rope_config", RopeConfig.namespace)(config)
-    if result is None:
-        from hypothesis import reject
-
-        reject()
-    return result
-
-
-def rotary_module(impl: Any, config: RopeConfig, device: Any = "cpu") -> nn.Module:
-    """A rotary embedding module of the usual shape whose forward is decorated by the implementation's
-    ``dynamic_rope_update`` and whose frequencies come from its ``ROPE_INIT_FUNCTIONS``."""
-    return _rotary_class(impl.dynamic_rope_update)(impl, config, device)
-
-
-@functools.cache
-def _rotary_class(decorator: Any) -> type:
-    def rope_forward(self, x: torch.Tensor, position_ids: torch.Tensor):
-        """cos/sin of ``position_ids * inv_freq`` (the frequencies repeated twice), times attention_scaling."""
-        self.forward_calls += 1
-        freqs = position_ids[..., None].to(torch.float32) * self.inv_freq.to(device=x.device, dtype=torch.float32)
-        emb = torch.cat((freqs, freqs), dim=-1)
-        return (emb.cos() * self.attention_scaling).to(x.dtype), (emb.sin() * self.attention_scaling).to(x.dtype)
-
-    class Rotary(nn.Module):
-        def __init__(self, impl: Any, config: RopeConfig, device: Any) -> None:
-            super().__init__()
-            self.canonical = config
-            self.config = impl_rope_config(impl, config)
-            self.rope_type = config.rope_type
-            self.rope_init_fn = impl.ROPE_INIT_FUNCTIONS[config.rope_type]  # read by 4.57's decorator
-            inv_freq, self.attention_scaling = self.rope_init_fn(self.config, device)
-            inv_freq = inv_freq.to(device)
-            self.max_seq_len_cached = config.max_position_embeddings
-            self.original_max_seq_len = config.max_position_embeddings
-            self.register_buffer("inv_freq", inv_freq, persistent=False)
-            self.register_buffer("original_inv_freq", inv_freq.clone(), persistent=False)
-            self.forward_calls = 0
-
-        forward = torch.no_grad()(decorator(rope_forward))
-        undecorated_forward = torch.no_grad()(rope_forward)
-
-    return Rotary

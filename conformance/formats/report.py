@@ -7,13 +7,16 @@ passed), ``missing`` (the implementation lacks a contract name) or
 ``skipped``, filed under its implementation, the contract names it needs and
 its implementation-free key
 (``test_pruning.py::test_weight_and_bias_rules[linear-prune_linear_layer]``).
-Results are built from the structured records of pytest's reports
-(:mod:`layer_conformance.plugin.results`).
+The plugin builds results from the structured records of pytest's reports
+(:mod:`layer_conformance.plugin.results`); the tools read saved reports back
+(:func:`load_report`: the gate's baseline, a sweep's releases).
 
 ``--conformance-report DIR`` writes ``report.json`` (format
 ``layer-conformance-report/1``, documented by :func:`build_report`),
 ``report.md`` and one ``repro_<n>.py`` per failure whose example is plain data
-(:mod:`layer_conformance.plugin.repro`).  This module imports no torch.
+(:mod:`layer_conformance.formats.example`; the script runs
+:mod:`layer_conformance.tools.replay`).  This module imports nothing but the
+standard library.
 """
 
 from __future__ import annotations
@@ -23,11 +26,25 @@ import json
 import platform
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FORMAT", "OUTCOMES", "Result", "build_report", "compact_lines", "matrix", "write_report"]
+__all__ = [
+    "FORMAT",
+    "OUTCOMES",
+    "REPRO_TEMPLATE",
+    "ReportError",
+    "Result",
+    "build_report",
+    "compact_lines",
+    "load_report",
+    "matrix",
+    "surface_lines",
+    "write_report",
+    "write_scripts",
+]
 
 FORMAT = "layer-conformance-report/1"
 OUTCOMES = ("passed", "failed", "error", "crashed", "xfailed", "stale", "missing", "skipped")
@@ -54,7 +71,7 @@ class Result:
     #: a failure that an entry for this test describes, outside the entry's version range: the entry (file:line)
     xfail_outside: str | None = None
     #: the regimes of the input space its strategies declared and those its examples reached
-    #: (``{"declared": [...], "reached": [...]}``, :mod:`layer_conformance.support.regimes`); None: none declared
+    #: (``{"declared": [...], "reached": [...]}``, :mod:`layer_conformance.strategies.regimes`); None: none declared
     regimes: dict[str, list[str]] | None = None
 
 
@@ -88,7 +105,7 @@ def build_report(
     key, impl, apis, outcome, reason, message, example, repro, duration, examples; ``xfail``: the
     expected-failure entry that applied, ``xfail_outside``: an entry describing this failure outside its
     version range; ``regimes``: the regimes of the input space its strategies declared and those its
-    examples reached, see :mod:`layer_conformance.support.regimes`); ``matrix`` (impl -> API ->
+    examples reached, see :mod:`layer_conformance.strategies.regimes`); ``matrix`` (impl -> API ->
     key -> outcome); ``summary`` (impl -> outcome -> count); ``observed`` (impl -> behaviour ->
     outcomes); ``surface`` (impl -> ``items``: every parameter and registry key, ``covered``: how many
     the properties exercise, ``uncovered``: the items none exercises, ``exempt``: item -> why none can;
@@ -157,9 +174,7 @@ def _markdown(report: dict[str, Any]) -> str:
             detail = r["message"] or r["reason"]
             lines.append(f"- **{r['outcome']}** `{r['impl']}` `{r['key']}`: {detail}{repro}")
     if report.get("surface"):
-        from .surface import markdown_lines
-
-        lines += ["", *markdown_lines(report["surface"])]
+        lines += ["", *surface_lines(report["surface"])]
     if report.get("observed"):
         lines += ["", "## Observed behaviours", ""]
         for impl, per in sorted(report["observed"].items()):
@@ -179,6 +194,32 @@ def _markdown(report: dict[str, Any]) -> str:
             lines.append("")
         lines.append(f"Not run now: {b.get('not_run', 0)}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def surface_lines(summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The report's section: per implementation, the uncovered items and the exempt ones with their reasons."""
+    lines = [
+        "## Surface",
+        "",
+        "Every parameter of every contract function and every registry key of each implementation, against what "
+        "the properties exercise (`layer_conformance.surface`).",
+        "",
+        "| implementation | items | exercised | exempt | uncovered |",
+        "|---|---|---|---|---|",
+    ]
+    for name, s in summary.items():
+        uncovered = ", ".join(f"`{i}`" for i in s["uncovered"]) or "none"
+        lines.append(f"| {name} | {len(s['items'])} | {s['covered']} | {len(s['exempt'])} | {uncovered} |")
+    reasons: dict[str, list[str]] = {}
+    for s in summary.values():
+        for item, reason in s["exempt"].items():
+            reasons.setdefault(reason, [])
+            if item not in reasons[reason]:
+                reasons[reason].append(item)
+    if reasons:
+        lines += ["", "Exempt:", ""]
+        lines += [f"- {', '.join(f'`{i}`' for i in items)}: {reason}" for reason, items in reasons.items()]
+    return lines
 
 
 def _cell(outcomes: Counter) -> str:
@@ -202,13 +243,90 @@ def compact_lines(results: list[Result]) -> list[str]:
     return lines
 
 
+class ReportError(ValueError):
+    """A malformed report (a baseline, a sweep's report); the message names the file (and line)."""
+
+
+def load_report(path: str | Path) -> dict[str, Any]:
+    """A saved report; malformed files raise :class:`ReportError` naming the file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ReportError(f"{path}:1: not a layer-conformance report (format {FORMAT!r} expected)")
+    results = data.get("results")
+    if not isinstance(results, list) or not all(
+        isinstance(r, dict) and {"key", "impl", "outcome"} <= r.keys() for r in results
+    ):
+        raise ReportError(f"{path}:1: 'results' must be a list of entries with key, impl and outcome")
+    return data
+
+
 def write_report(report: dict[str, Any], directory: Path, results: list[Result]) -> None:
     """report.json, report.md and the repro scripts of ``results`` into ``directory``."""
-    from .repro import write_scripts
-
     directory.mkdir(parents=True, exist_ok=True)
     versions = {i["name"]: i.get("version") for i in report["implementations"]}
     write_scripts(directory, results, versions, device=report["device"])
     report["results"] = [asdict(r) for r in sorted(results, key=lambda r: (r.impl, r.key))]
     (directory / "report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     (directory / "report.md").write_text(_markdown(report))
+
+
+# --------------------------------------------------------------------------- repro scripts
+
+
+REPRO_TEMPLATE = '''#!/usr/bin/env python
+"""Reproduces a failure of layer-conformance.
+
+Property: {key}
+Implementation: {impl} (version {version}); device {device}
+Failure: {message}
+
+Needs layer-conformance and the implementation installed; run from where the
+implementation imports (`python {name}`).  The example below is plain data:
+tensors are embedded as lists of values, nothing is unpickled.  Exit status 1
+means the failure reproduced, 0 that it did not.
+"""
+
+import sys
+
+from layer_conformance.tools.replay import main
+
+EXAMPLE = r"""
+{example}
+"""
+
+if __name__ == "__main__":
+    sys.exit(main(EXAMPLE, __file__))
+'''
+
+
+def write_scripts(directory: Path, results: list[Any], versions: dict[str, str | None], *, device: str) -> None:
+    """One ``repro_<n>.py`` per failed result with a replayable example; sets each result's ``repro``.
+    Scripts of an earlier report in ``directory`` are removed first."""
+    for old in directory.glob("repro_*.py"):
+        old.unlink()
+    n = 0
+    for r in sorted(results, key=lambda r: (r.impl, r.key)):
+        if r.outcome not in ("failed", "error") or not r.example or not r.example.get("replayable"):
+            continue
+        n += 1
+        name = f"repro_{n}.py"
+        (directory / name).write_text(
+            REPRO_TEMPLATE.format(
+                key=r.key,
+                impl=r.impl,
+                version=versions.get(r.impl) or "?",
+                device=device,
+                message=(r.message or "").replace('"""', "'''")[:300],
+                name=name,
+                example=json.dumps(r.example, indent=1, sort_keys=True),
+            )
+        )
+        r.repro = name

@@ -9,7 +9,7 @@ import torch
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from layer_conformance import reference
+from layer_conformance import reference, runtime
 from layer_conformance.strategies import (
     FLOAT_DTYPES,
     head_sets,
@@ -22,7 +22,6 @@ from layer_conformance.strategies import (
 )
 from layer_conformance.strategies.core import examples, explicit, label_lead
 from layer_conformance.strategies.pruning import HEAD_REGIMES, PINNED_HEAD_SETS, HeadSet, head_regimes, pinned_index
-from layer_conformance.support import runtime
 from layer_conformance.support.checks import assert_close, assert_equal, assert_raises, describe, requires
 
 # --------------------------------------------------------------------------- heads

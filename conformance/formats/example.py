@@ -1,4 +1,10 @@
-"""Plain-data encoding of failing examples, for reports, repro scripts and baselines.
+"""Failing examples as plain data (format ``layer-conformance-example/1``), for reports, repro scripts and baselines.
+
+An example names the property (module and function), the implementation spec,
+the device, the property's arguments and, for properties that draw from
+``st.data()``, the values drawn (:func:`make_example`); the report keeps it
+with the failure, and its repro script replays it
+(:mod:`layer_conformance.tools.replay`).
 
 Everything becomes JSON: tensors as ``{"tensor": {"dtype", "shape", "values"}}``
 with their values as a nested list (half-precision values pass through float32
@@ -18,8 +24,9 @@ from typing import Any
 
 import torch
 
-__all__ = ["DecodeError", "decode", "encode", "replayable"]
+__all__ = ["EXAMPLE_FORMAT", "DecodeError", "decode", "encode", "make_example", "replayable"]
 
+EXAMPLE_FORMAT = "layer-conformance-example/1"
 _PACKAGE = "layer_conformance"
 
 
@@ -165,3 +172,24 @@ def decode(encoded: Any, device: str | torch.device | None = None) -> Any:
     if tag == "repr":
         raise DecodeError(f"cannot rebuild {body} (not plain data)")
     raise DecodeError(f"unknown tag {tag!r}")
+
+
+def make_example(
+    *, module: str, function: str, impl: str, device: str, failure: dict[str, Any], message: str
+) -> dict[str, Any]:
+    """The plain-data example of a failure recorded by the guard."""
+    arguments = {k: encode(v) for k, v in failure["arguments"].items() if k != "impl"}
+    draws = None if failure.get("draws") is None else [encode(v) for v in failure["draws"]]
+    example = {
+        "format": EXAMPLE_FORMAT,
+        "module": module,
+        "function": function,
+        "impl": impl,
+        "device": device,
+        "arguments": arguments,
+        "data": bool(failure.get("data")),
+        "draws": draws,
+        "message": message,
+    }
+    example["replayable"] = replayable(arguments) and (draws is None or replayable(draws))
+    return example

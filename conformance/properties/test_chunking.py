@@ -6,11 +6,11 @@ import torch
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
+from layer_conformance import runtime
 from layer_conformance.reference import apply_chunking_to_forward as ref_chunking
 from layer_conformance.strategies import ChunkSpec, chunk_specs, dtypes, make_tensor, seeds
 from layer_conformance.strategies.chunking import CHUNK_REGIMES, PINNED_SPECS, chunk_regimes
 from layer_conformance.strategies.core import FLOAT_DTYPES, examples, explicit
-from layer_conformance.support import runtime
 from layer_conformance.support.checks import (
     as_tensor_result,
     assert_close,

@@ -1,6 +1,6 @@
 """RoPE: the init functions of ROPE_INIT_FUNCTIONS and dynamic_rope_update.
 
-The rotary module is built by the suite (:func:`layer_conformance.support.rotary.rotary_module`):
+The rotary module is built by the suite (:func:`layer_conformance.support.rope.rotary_module`):
 it holds ``inv_freq``, ``original_inv_freq``, ``max_seq_len_cached``,
 ``original_max_seq_len``, ``attention_scaling``, ``rope_type`` and the config, is
 initialised with the implementation's init function for the drawn type, and its
@@ -21,9 +21,12 @@ import torch
 from hypothesis import assume, example, given, note
 from hypothesis import strategies as st
 
+from layer_conformance import runtime
+from layer_conformance.canonical import LAYER_TYPES, RopeConfig
 from layer_conformance.impls import load_implementation
 from layer_conformance.strategies import dtypes, make_tensor, seeds
 from layer_conformance.strategies.core import examples, pinned_dtype
+from layer_conformance.strategies.regimes import Regimes
 from layer_conformance.strategies.rope import (
     DEFAULTS,
     PINNED_CASES,
@@ -39,11 +42,9 @@ from layer_conformance.strategies.rope import (
     rope_configs,
     seq_lens,
 )
-from layer_conformance.support import runtime
 from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, requires
 from layer_conformance.support.missing import missing
-from layer_conformance.support.regimes import Regimes
-from layer_conformance.support.rotary import LAYER_TYPES, RopeConfig, impl_rope_config, rotary_module
+from layer_conformance.support.rope import formula, impl_rope_config, rotary_module
 from layer_conformance.support.tolerances import float32_angle_error, tolerance
 
 pytestmark = requires("ROPE_INIT_FUNCTIONS")
@@ -51,85 +52,6 @@ pytestmark = requires("ROPE_INIT_FUNCTIONS")
 TYPES = [pytest.param(t, id=t) for t in ROPE_TYPES]
 STATIC_TYPES = ("default", "linear", "yarn", "llama3", "proportional")
 REFERENCE = load_implementation("reference")
-
-
-# --------------------------------------------------------------------------- formulas (float64)
-
-
-def formula(config: RopeConfig, seq_len: int | None) -> tuple[list[float], float]:
-    """The documented inverse frequencies and attention scaling, in float64 (plain Python)."""
-    d = config.rotary_dim
-    theta = config.rope_theta
-    p = config.param
-    max_pos = config.max_position_embeddings
-    exps = [2 * i / d for i in range(d // 2)]
-    default = [1 / theta**e for e in exps]
-    kind = config.rope_type
-    if kind == "proportional":  # exponents over the whole head; the unrotated pairs get frequency 0
-        rotated = math.floor(config.partial_rotary_factor * config.head_dim / 2)
-        factor = p("factor", 1.0)
-        head = config.head_dim
-        return [1 / theta ** (2 * i / head) / factor if i < rotated else 0.0 for i in range(head // 2)], 1.0
-    if kind == "default":
-        return default, 1.0
-    if kind == "linear":
-        return [f / p("factor") for f in default], 1.0
-    if kind == "dynamic":
-        length = max_pos if seq_len is None else max(seq_len, max_pos)
-        base = theta * (p("factor") * length / max_pos - (p("factor") - 1)) ** (d / (d - 2))
-        return [1 / base**e for e in exps], 1.0
-    if kind == "longrope":
-        original = p("original_max_position_embeddings", max_pos)
-        factor = max_pos / original
-        scaling = p("attention_factor")
-        if scaling is None:
-            scaling = 1.0 if factor <= 1 else math.sqrt(1 + math.log(factor) / math.log(original))
-        ext = p("long_factor") if seq_len is not None and seq_len > original else p("short_factor")
-        return [1 / (x * theta**e) for x, e in zip(ext, exps, strict=True)], scaling
-    if kind == "llama3":
-        factor, low, high = p("factor"), p("low_freq_factor"), p("high_freq_factor")
-        original = p("original_max_position_embeddings", max_pos)
-        out = []
-        for f in default:
-            wavelength = 2 * math.pi / f
-            if wavelength < original / high:  # high frequency: kept
-                out.append(f)
-            elif wavelength > original / low:  # low frequency: interpolated by factor
-                out.append(f / factor)
-            else:  # in between: smooth blend
-                smooth = (original / wavelength - low) / (high - low)
-                out.append((1 - smooth) * f / factor + smooth * f)
-        return out, 1.0
-    if kind == "yarn":
-        original = p("original_max_position_embeddings", max_pos)
-        factor = p("factor") or max_pos / original
-
-        def mscale(scale, m=1.0):
-            return 1.0 if scale <= 1 else 0.1 * m * math.log(scale) + 1.0
-
-        scaling = p("attention_factor")
-        if scaling is None:
-            if p("mscale") and p("mscale_all_dim"):
-                scaling = mscale(factor, p("mscale")) / mscale(factor, p("mscale_all_dim"))
-            else:
-                scaling = mscale(factor)
-        fast, slow = p("beta_fast") or 32, p("beta_slow") or 1
-
-        def dim_for(rotations):  # the dim whose wavelength fits `rotations` times in the original context
-            return d * math.log(original / (rotations * 2 * math.pi)) / (2 * math.log(theta))
-
-        lo, hi = dim_for(fast), dim_for(slow)
-        if p("truncate", True):
-            lo, hi = math.floor(lo), math.ceil(hi)
-        lo, hi = max(lo, 0), min(hi, d - 1)
-        if lo == hi:
-            hi += 0.001
-        out = []
-        for i, f in enumerate(default):
-            ramp = min(max((i - lo) / (hi - lo), 0.0), 1.0)  # 0: extrapolate (keep), 1: interpolate
-            out.append(f / factor * ramp + f * (1 - ramp))
-        return out, scaling
-    raise ValueError(kind)  # pragma: no cover
 
 
 def init(impl, config: RopeConfig, seq_len: int | None = None):

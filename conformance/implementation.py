@@ -1,0 +1,76 @@
+"""The implementation record: what the loader hands to the properties, and what an adapter returns.
+
+An :class:`Implementation` is a named object exposing some of the contract
+names (:mod:`layer_conformance.contract`); it answers which names it has, hands
+them to the properties and gives its optional hooks.  An :class:`Adapter` is
+how a library that does not expose the contract names itself becomes one: an
+entry point in group ``layer_conformance.impls`` naming an :class:`Adapter`
+(the built-in ``transformers`` is one) is loaded through its ``load``.  This
+module imports nothing but the standard library and the contract, so that the
+loader (:mod:`layer_conformance.impls`) and every adapter can import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .contract import API, NAMES
+
+__all__ = ["Adapter", "ImplError", "Implementation"]
+
+
+class ImplError(Exception):
+    """An implementation spec that cannot be resolved; the message is one line."""
+
+
+@dataclass
+class Implementation:
+    """A selected implementation: a named object exposing some contract names."""
+
+    name: str
+    obj: Any
+    origin: str
+    version: str | None = None
+    #: extra facts for the session header, e.g. the transformers version
+    details: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # shows up in Hypothesis' falsifying examples
+        return f"<impl {self.name}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis' pretty printer
+        printer.text(repr(self))
+
+    def has(self, name: str) -> bool:
+        return getattr(self.obj, name, None) is not None
+
+    def missing(self) -> list[str]:
+        """Contract names this implementation lacks."""
+        return [n for n in NAMES if not self.has(n)]
+
+    def hook(self, name: str, default: Any = None) -> Any:
+        """An optional hook (see ``layer_conformance.contract.HOOKS``; not a contract name), or ``default``."""
+        value = getattr(self.obj, name, None)
+        return default if value is None else value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name not in API:
+            raise AttributeError(name)
+        value = getattr(self.obj, name, None)
+        if value is None:
+            raise AttributeError(f"missing: {name} in {self.name}")
+        return value
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """A library made into an implementation by code of the suite (``--impl transformers``).
+
+    An entry point in group ``layer_conformance.impls`` that names an ``Adapter`` is loaded by calling
+    ``load(name)``; ``requires`` are the top-level modules it needs, checked without importing anything
+    (the pytest-xdist controller checks ``--impl`` values so), and ``install`` says how to get them."""
+
+    load: Callable[[str], Implementation]
+    requires: tuple[str, ...] = ()
+    install: str = ""
