@@ -14,7 +14,8 @@ selection      which property runs for which implementation: parametrization,
                missing names, dtype skips, expected failures, order
 plan           what selection decided for one property (a leaf: the others
                read it)
-profiles       the Hypothesis profiles of the suite's properties
+profiles       the Hypothesis profiles of the suite's properties, and examples
+               keyed by property, not by path
 guard          the per-example guard: state restored, time limit, examples
                counted, failing example kept
 records        one structured record per test report, sent with it (what the

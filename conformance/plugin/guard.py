@@ -29,6 +29,7 @@ import torch
 from .. import channel
 from ..support.state import example_guard
 from .plan import PLAN
+from .profiles import key_examples, without_local_constants
 
 __all__ = ["ExampleTimeout", "GuardHooks", "RecordingData", "guarded", "record_failure", "time_limit"]
 
@@ -159,14 +160,20 @@ class GuardHooks:
             return (yield)
         saved, EXAMPLE_TIMEOUT = EXAMPLE_TIMEOUT, self.timeout
         try:
-            return (yield)
+            with without_local_constants():
+                return (yield)
         finally:
             EXAMPLE_TIMEOUT = saved
 
     @pytest.hookimpl(wrapper=True)
     def pytest_pyfunc_call(self, pyfuncitem: Any) -> Any:
-        if PLAN not in pyfuncitem.stash or getattr(pyfuncitem.obj, "hypothesis", None) is not None:
-            return (yield)  # not a property, or guarded per example through inner_test
+        plan = pyfuncitem.stash.get(PLAN, None)
+        if plan is None:
+            return (yield)  # not a property
+        handle = getattr(pyfuncitem.obj, "hypothesis", None)
+        if handle is not None:  # guarded per example through inner_test; after Hypothesis keyed it by node id
+            key_examples(handle.inner_test, plan.key)
+            return (yield)
         channel.count_example()
         with example_guard(pyfuncitem.funcargs.get("impl")):
             try:

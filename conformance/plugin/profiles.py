@@ -25,7 +25,23 @@ The choice, first that applies:
 3. ``ci`` when ``$CI`` is set, ``dev`` otherwise.
 
 ``--hypothesis-verbosity`` and ``--hypothesis-seed`` apply to the properties as
-usual.  No profile has a deadline: torch's first call of an operator is slow
+usual.
+
+A derandomized profile draws the same examples wherever the suite runs from:
+
+* a property's examples are keyed by its result key (``test_masks.py::test_x[decode]``:
+  file name, test name, parameters), not by its pytest node id, which holds the
+  path it was collected from (a checkout, an installed package, another working
+  directory) and the implementation's id (:func:`key_examples`);
+* while a property runs, Hypothesis draws no constants from "local" modules
+  (:func:`without_local_constants`): Hypothesis collects the literals of every
+  imported module outside site-packages and test files and sometimes draws
+  them, so the examples would depend on whether the suite is installed
+  editable, on which of its modules happen to be imported, and on the modules
+  of the project it runs in.
+
+Two implementations, two releases or two checkouts of the same suite therefore
+see the same examples of a property.  No profile has a deadline: torch's first call of an operator is slow
 and wall time is measured by ``bench/``, never by a test.  No profile runs
 Hypothesis' ``explain`` phase: it traces every line executed while re-running
 the failing example, which made one shrunk Conv1D failure take 20 s instead of 1 s.
@@ -33,13 +49,23 @@ the failing example, which made one shrunk Conv1D failure take 20 s instead of 1
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, is_hypothesis_test, settings
 
-__all__ = ["DEFAULT", "PROFILES", "SuiteSettings", "choose", "register_requested"]
+__all__ = [
+    "DEFAULT",
+    "PROFILES",
+    "SuiteSettings",
+    "choose",
+    "key_examples",
+    "register_requested",
+    "without_local_constants",
+]
 
 _BASE = settings.get_profile("default")  # Hypothesis' own defaults, whatever profile is loaded now
 _COMMON: dict[str, Any] = dict(
@@ -123,3 +149,44 @@ class SuiteSettings:
         for fn, previous in self.saved.values():
             fn._hypothesis_internal_use_settings = previous
         self.saved.clear()
+
+
+def key_examples(inner_test: Any, key: str) -> None:
+    """Key a property's examples by ``key`` (its result key) instead of its node id.
+
+    Hypothesis' pytest plugin gives each parametrized test its node id as an extra digest, which seeds a
+    derandomized run and names the test's entries in the example database; called after it (when the
+    property's body is about to run), this replaces the node id by a key without the path the test was
+    collected from and without the implementation's id.  A test Hypothesis gave no extra digest (its
+    examples depend on its source only) is left alone."""
+    if hasattr(inner_test, "_hypothesis_internal_add_digest"):
+        inner_test._hypothesis_internal_add_digest = key.encode()
+
+
+@contextlib.contextmanager
+def without_local_constants() -> Iterator[None]:
+    """Hypothesis draws no constants collected from local modules while the block runs.
+
+    Hypothesis (6.131 and later) scans every imported module outside site-packages and test files for
+    literals and draws one of them now and then: what it draws then depends on what happens to be
+    imported and installed how, not on the suite and the property.  Here the pool of local constants is
+    empty (its global constants stay); outside the block, the run's other tests keep Hypothesis' own
+    behaviour.  A Hypothesis without the feature is left as it is."""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a Hypothesis laid out otherwise
+        yield
+        return
+    getter = getattr(providers, "_get_local_constants", None)
+    cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
+    if getter is None or cache is None or not hasattr(providers, "Constants"):
+        yield
+        return
+    none = providers.Constants()
+    providers._get_local_constants = lambda: none
+    cache.clear()  # allowed constants computed with the local ones
+    try:
+        yield
+    finally:
+        providers._get_local_constants = getter
+        cache.clear()
