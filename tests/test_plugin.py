@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import json
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -160,6 +162,24 @@ def test_xfails_file_marks_expected_failures_and_stale_ones_are_reported(suite, 
         result.assert_outcomes(xfailed=1, xpassed=1)
         assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*stale expected failures*", "test_more.py::test_fixed (myimpl)"])
+
+
+def test_xfail_lines_match_a_module_named_with_pyargs_from_elsewhere(tmp_path):
+    """pytest leaves the file out of the node ids of a module named with ``--pyargs`` from another directory
+    (``::test_x[...]``); xfail lines and result keys still name it by its file."""
+    xfails = tmp_path / "xf.txt"
+    xfails.write_text("test_chunking.py::test_inputs_not_mutated[*] | pretend bug | - | * | AssertionError\n")
+    report = tmp_path / "r"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--pyargs", "layer_conformance.properties.test_chunking",
+         "-k", "test_inputs_not_mutated", "--impl", "reference", "--xfails-file", f"reference={xfails}",
+         "--conformance-profile", "selftest", f"--conformance-report={report}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    (result,) = json.loads((report / "report.json").read_text())["results"]
+    assert result["key"] == "test_chunking.py::test_inputs_not_mutated", result
+    # the reference passes: the line applied, so the expected failure is stale
+    assert result["outcome"] == "stale" and result["xfail"] == f"{xfails}:1", (result, done.stdout[-2000:])
 
 
 FAILING = """

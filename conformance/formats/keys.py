@@ -20,9 +20,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["function_key", "result_key", "strip_impl_id", "test_key"]
+__all__ = ["function_key", "result_key", "strip_impl_id", "test_key", "with_file"]
 
 _PARAMETERS = re.compile(r"\[.*\]$")
+
+
+def with_file(nodeid: str, path: str) -> str:
+    """A node id with the file it was collected from as its path: pytest leaves the file out of the node ids
+    of a module named with ``--pyargs`` from another directory (``::test_x[...]``)."""
+    return f"{path.replace(chr(92), '/').rsplit('/', 1)[-1]}::{nodeid.partition('::')[2]}"
 
 
 def test_key(nodeid: str) -> str:

@@ -36,7 +36,7 @@ import torch
 from .. import runtime
 from ..backends import BackendParam, Resolved, Unavailable, resolve
 from ..contract import API
-from ..formats.keys import result_key, test_key
+from ..formats.keys import result_key, test_key, with_file
 from ..formats.xfails import XfailEntry, match
 from ..implementation import Implementation
 from ..markers import ATTENTION_BACKEND, MARKERS, REQUIRES
@@ -190,7 +190,8 @@ class Selection:
             assert impl is not None
             self.suite_settings.apply(getattr(item, "obj", None))
             missing, why = _missing(item, impl)
-            plan = Plan(impl=impl.name, key=result_key(item.nodeid, impl.name), apis=_apis(item, impl), missing=missing)
+            nodeid = with_file(item.nodeid, str(item.path))
+            plan = Plan(impl=impl.name, key=result_key(nodeid, impl.name), apis=_apis(item, impl), missing=missing)
             item.stash[PLAN] = plan
             if missing:
                 plan.skip = why
@@ -212,7 +213,7 @@ class Selection:
                 item.add_marker(pytest.mark.skip(reason=plan.skip))
                 continue
             entries = self.xfails.get(impl.name, [])
-            key = test_key(item.nodeid)
+            key = test_key(nodeid)
             entry = match(entries, key, impl.version)
             plan.xfail_elsewhere = [
                 {"source": e.source, "failure": e.failure}
