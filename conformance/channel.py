@@ -20,6 +20,9 @@ entry           what                                              written by
                 at run time that the property ran
 ``declared``,   the regimes its strategies declared and the ones  :func:`declare`, :func:`reach`
 ``reached``     its examples reached                              (:class:`layer_conformance.strategies.regimes.Regimes`)
+``unsupported`` ``"<item> (<why>)"`` -> examples discarded because the plugin's guard (an implementation's
+                the implementation has no counterpart for an      :func:`layer_conformance.missing.unsupported`)
+                input of theirs
 =============== ================================================= ==========================================
 
 Adding a kind of entry means a field of :class:`Pending`, its writer here, and
@@ -38,6 +41,7 @@ __all__ = [
     "Pending",
     "count_example",
     "declare",
+    "discard",
     "drain",
     "exercised",
     "keep_failure",
@@ -56,6 +60,7 @@ class Pending:
     exercised: list[tuple[str, str]] = field(default_factory=list)
     declared: set[str] = field(default_factory=set)
     reached: set[str] = field(default_factory=set)
+    unsupported: dict[str, int] = field(default_factory=dict)
 
     @property
     def regimes(self) -> dict[str, list[str]]:
@@ -81,6 +86,11 @@ def count_example() -> None:
 def keep_failure(failure: dict[str, Any]) -> None:
     """The arguments (``arguments``), draws (``draws``) and ``data`` flag of the example that just failed."""
     _PENDING.failure = failure
+
+
+def discard(what: str) -> None:
+    """One example was discarded: the implementation has no counterpart for ``what`` in it."""
+    _PENDING.unsupported[what] = _PENDING.unsupported.get(what, 0) + 1
 
 
 def observe(impl_name: str, what: str, outcome: str) -> None:

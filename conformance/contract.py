@@ -404,6 +404,17 @@ HOOKS: dict[str, str] = {
         "'sdpa_mask(q_length)'} for an adapter translating q_length and q_offset into cache_position. "
         "Default: none."
     ),
+    "DESIGN_DIFFERENCES": (
+        "Sequence of layer_conformance.implementation.Difference (or dicts of its fields): the rules the "
+        "implementation deliberately does differently, each with the tests it affects, the rule in the "
+        "implementation's own words, where it says so and the failure it causes. Those tests are reported "
+        "'differs' (neither passed nor a bug); every other test is judged by the contract. Default: none."
+    ),
+    "MISSING_REASONS": (
+        "Mapping of contract names the implementation lacks to why (an adapter's library has no counterpart: "
+        "'vLLM's attention runs in its engine over a paged KV cache'). The reason joins the missing outcome's. "
+        "Default: none."
+    ),
     "rope_config": (
         "Callable turning the suite's canonical RoPE config (layer_conformance.canonical.RopeConfig) into the "
         "config object the implementation's ROPE_INIT_FUNCTIONS and dynamic_rope_update read, or None for a "

@@ -18,7 +18,7 @@ from typing import Any
 
 from .contract import API, NAMES
 
-__all__ = ["Adapter", "ImplError", "Implementation"]
+__all__ = ["Adapter", "Difference", "ImplError", "Implementation"]
 
 
 class ImplError(Exception):
@@ -49,6 +49,17 @@ class Implementation:
         """Contract names this implementation lacks."""
         return [n for n in NAMES if not self.has(n)]
 
+    def missing_reason(self, name: str) -> str:
+        """``missing: <name> in <impl>``, with why when the implementation says (its ``MISSING_REASONS`` hook)."""
+        reasons = self.hook("MISSING_REASONS", {})
+        why = reasons.get(name) if hasattr(reasons, "get") else None
+        return f"missing: {name} in {self.name}" + (f" ({why})" if why else "")
+
+    def differences(self) -> list[Difference]:
+        """The rules this implementation declares it does differently by design (its ``DESIGN_DIFFERENCES`` hook)."""
+        declared = self.hook("DESIGN_DIFFERENCES", ())
+        return [d if isinstance(d, Difference) else Difference(**d) for d in declared]
+
     def hook(self, name: str, default: Any = None) -> Any:
         """An optional hook (see ``layer_conformance.contract.HOOKS``; not a contract name), or ``default``."""
         value = getattr(self.obj, name, None)
@@ -64,10 +75,28 @@ class Implementation:
 
 
 @dataclass(frozen=True)
+class Difference:
+    """A rule an implementation deliberately does differently from the contract, declared once by its adapter.
+
+    The tests it affects (``pattern``, matched as an xfail line's test pattern), what the implementation does
+    instead (``rule``, in its own words where it has them), where it says so (``source``: a file and line of
+    its source, its documentation) and the failure it causes (``failure``, as an xfail line's: exception types
+    and a pattern of the message; any other failure of those tests fails as usual), for its versions in
+    ``versions`` (None: every one).  Its tests are reported **differs**: neither a pass nor a bug.  A
+    declared difference whose tests pass is stale, as an expected failure that passes."""
+
+    pattern: str
+    rule: str
+    source: str
+    failure: str | None = None
+    versions: str | None = None
+
+
+@dataclass(frozen=True)
 class Adapter:
     """A library made into an implementation by code of the suite (``--impl transformers``).
 
-    An entry point in group ``layer_conformance.impls`` that names an ``Adapter`` is loaded by calling
+    An entry point in group ``layer_conformance.adapters`` that names an ``Adapter`` is loaded by calling
     ``load(name)``; ``requires`` are the top-level modules it needs, checked without importing anything
     (the pytest-xdist controller checks ``--impl`` values so), and ``install`` says how to get them."""
 

@@ -278,7 +278,7 @@ def test_runtime_missing_part_is_reported_missing_and_fails_when_strict(suite, t
     suite.makepyfile(
         test_parts="""
         from layer_conformance.support.checks import requires
-        from layer_conformance.support.missing import missing
+        from layer_conformance.missing import missing
 
         @requires("Conv1D")
         def test_option(impl):

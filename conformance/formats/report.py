@@ -2,8 +2,9 @@
 
 Every property run ends as one :class:`Result`: ``passed``, ``failed``,
 ``error`` (in setup or teardown), ``crashed`` (the xdist worker running it
-died), ``xfailed`` (a recorded bug), ``stale`` (an expected failure that
-passed), ``missing`` (the implementation lacks a contract name) or
+died), ``xfailed`` (a recorded bug), ``differs`` (a rule its implementation
+declares it does differently by design), ``stale`` (an expected failure or a
+declared difference that passed), ``missing`` (the implementation lacks a contract name) or
 ``skipped``, filed under its implementation, the contract names it needs and
 its implementation-free key
 (``test_pruning.py::test_weight_and_bias_rules[linear-prune_linear_layer]``).
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 FORMAT = "layer-conformance-report/1"
-OUTCOMES = ("passed", "failed", "error", "crashed", "xfailed", "stale", "missing", "skipped")
+OUTCOMES = ("passed", "failed", "error", "crashed", "xfailed", "differs", "stale", "missing", "skipped")
 
 
 @dataclass
@@ -73,6 +74,9 @@ class Result:
     #: the regimes of the input space its strategies declared and those its examples reached
     #: (``{"declared": [...], "reached": [...]}``, :mod:`layer_conformance.strategies.regimes`); None: none declared
     regimes: dict[str, list[str]] | None = None
+    #: examples discarded because the implementation has no counterpart for an input of theirs: ``"<item>
+    #: (<why>)"`` -> count (:func:`layer_conformance.missing.unsupported`); None: none
+    unsupported: dict[str, int] | None = None
 
 
 def matrix(results: list[Result]) -> dict[str, dict[str, dict[str, str]]]:
@@ -100,11 +104,14 @@ def build_report(
 
     Fields: ``format``; ``created`` (UTC, ISO 8601); ``versions`` (python, torch, transformers,
     layer_conformance); ``device``; ``hypothesis`` (profile, seed, derandomize, max_examples);
-    ``implementations`` (name, origin, version, missing names); ``attention_backends`` (the selected
+    ``implementations`` (name, origin, version, missing names, ``missing_reasons``: why it lacks them where
+    it says, ``differences``: the rules it declares it does differently by design, each with its pattern,
+    rule, source, failure and versions); ``attention_backends`` (the selected
     backend keys, and the ones ``all`` left out with the reason); ``results`` (one per test: nodeid,
     key, impl, apis, outcome, reason, message, example, repro, duration, examples; ``xfail``: the
     expected-failure entry that applied, ``xfail_outside``: an entry describing this failure outside its
-    version range; ``regimes``: the regimes of the input space its strategies declared and those its
+    version range; ``unsupported``: examples discarded for an input the implementation has no counterpart for;
+    ``regimes``: the regimes of the input space its strategies declared and those its
     examples reached, see :mod:`layer_conformance.strategies.regimes`); ``matrix`` (impl -> API ->
     key -> outcome); ``summary`` (impl -> outcome -> count); ``observed`` (impl -> behaviour ->
     outcomes); ``surface`` (impl -> ``items``: every parameter and registry key, ``covered``: how many
@@ -166,13 +173,27 @@ def _markdown(report: dict[str, Any]) -> str:
             outcomes = Counter(report["matrix"].get(impl, {}).get(api, {}).values())
             cells.append(_cell(outcomes))
         lines.append(f"| {api} | " + " | ".join(cells) + " |")
-    problems = [r for r in report["results"] if r["outcome"] in ("failed", "error", "crashed", "stale", "xfailed")]
+    problems = [
+        r for r in report["results"] if r["outcome"] in ("failed", "error", "crashed", "stale", "xfailed", "differs")
+    ]
     if problems:
-        lines += ["", "## Failures, errors, crashes, expected failures and stale expected failures", ""]
+        lines += ["", "## Failures, errors, crashes, expected failures, differences by design and stale ones", ""]
         for r in problems:
             repro = f" — repro: `python {r['repro']}`" if r.get("repro") else ""
             detail = r["message"] or r["reason"]
             lines.append(f"- **{r['outcome']}** `{r['impl']}` `{r['key']}`: {detail}{repro}")
+    unjudged = [r for r in report["results"] if r.get("unsupported")]
+    if unjudged:
+        lines += [
+            "",
+            "## Left unjudged",
+            "",
+            "Examples discarded because the implementation has no counterpart for an input of theirs.",
+            "",
+        ]
+        for r in unjudged:
+            what = "; ".join(f"{item}: {n} example{'s' if n != 1 else ''}" for item, n in r["unsupported"].items())
+            lines.append(f"- `{r['impl']}` `{r['key']}` ({r['outcome']}): {what}")
     if report.get("surface"):
         lines += ["", *surface_lines(report["surface"])]
     if report.get("observed"):

@@ -35,17 +35,21 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "XfailEntry",
     "XfailFileError",
     "bundled_entries",
+    "design_entries",
     "exception_text",
     "failure_matches",
     "first_mismatch",
+    "leaves",
     "match",
     "message_matches",
     "parse_xfails",
@@ -66,6 +70,9 @@ class XfailEntry:
     source: str  # file:line
     #: the failure described (``Type[, Type]: regex``), or None: any failure
     failure: str | None = None
+    #: "bug" (a line of an xfails file: reported xfailed) or "design" (a difference its implementation declares,
+    #: :class:`layer_conformance.implementation.Difference`: reported differs)
+    kind: str = "bug"
 
     def applies(self, test_key: str, version: str | None) -> bool:
         return self.in_range(version) and self.covers(test_key)
@@ -97,11 +104,11 @@ def _check_failure(field: str, where: str) -> None:
             raise XfailFileError(f"{where}: bad regular expression {pattern!r} in failure {field!r}: {exc}") from None
 
 
-def _leaves(exc: BaseException) -> list[BaseException]:
+def leaves(exc: BaseException) -> list[BaseException]:
     """The exceptions of a group (Hypothesis' distinct failures; the ``exceptiongroup`` backport on 3.10 too)."""
     inner = getattr(exc, "exceptions", None)
     if isinstance(inner, (list, tuple)) and inner and all(isinstance(e, BaseException) for e in inner):
-        return [leaf for e in inner for leaf in _leaves(e)]
+        return [leaf for e in inner for leaf in leaves(e)]
     return [exc]
 
 
@@ -126,7 +133,7 @@ def first_mismatch(field: str, exc: BaseException) -> BaseException | None:
     """The first exception of ``exc`` (itself, or one of its group) that is not the failure ``field``
     describes; None when every one is."""
     names, pattern = _split_failure(field)
-    return next((leaf for leaf in _leaves(exc) if not _leaf_matches(names, pattern, leaf)), None)
+    return next((leaf for leaf in leaves(exc) if not _leaf_matches(names, pattern, leaf)), None)
 
 
 def failure_matches(field: str, exc: BaseException) -> bool:
@@ -196,6 +203,20 @@ def parse_xfails(text: str, source: str) -> list[XfailEntry]:
                 fields[4] if len(fields) == 5 else None,
             )
         )
+    return entries
+
+
+def design_entries(differences: Sequence[Any], where: str) -> list[XfailEntry]:
+    """The entries of an implementation's declared differences (``where`` names the declaration, e.g.
+    ``vllm: DESIGN_DIFFERENCES``); a malformed one raises :class:`XfailFileError` naming it."""
+    entries = []
+    for index, d in enumerate(differences):
+        source = f"{where}[{index}]"
+        if "::" not in d.pattern or not d.rule or not d.source:
+            raise XfailFileError(f"{source}: a difference needs a '<file>::<test>' pattern, a rule and a source")
+        if d.failure is not None:
+            _check_failure(d.failure, source)
+        entries.append(XfailEntry(d.pattern, d.rule, d.source, d.versions, source, d.failure, kind="design"))
     return entries
 
 

@@ -3,7 +3,7 @@
 A property that passed in the baseline and now fails, errors or crashes is a
 **regression**: listed at the end of the run and failing it.  ``missing`` counts
 as a regression only under strictness (otherwise it is listed as missing now);
-known bugs (``xfailed`` now) are listed apart; new passes are improvements;
+known bugs and declared differences (``xfailed`` or ``differs`` now) are listed apart; new passes are improvements;
 properties of the baseline this run did not run at all (a ``-k`` selection, a
 smaller ``--impl`` list) are counted as not run, never compared.  The saved
 report is read by :func:`layer_conformance.formats.report.load_report`.
@@ -35,7 +35,7 @@ def compare(baseline: dict[str, Any], results: list[Result], *, path: str, stric
         entry = {"key": r.key, "impl": r.impl, "before": old, "after": r.outcome}
         if old == "passed" and r.outcome in bad:
             regressions.append(entry)
-        elif old == "passed" and r.outcome == "xfailed":
+        elif old == "passed" and r.outcome in ("xfailed", "differs"):
             known.append(entry)
         elif old == "passed" and r.outcome == "missing":
             newly_missing.append(entry)

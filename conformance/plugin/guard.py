@@ -9,9 +9,11 @@ changed default dtype or grad mode is restored *and* reported as a failure of
 that example, since it can only come from the implementation under test.
 
 Around that, the guard stops an example that hangs (``--example-timeout``),
-counts the examples and keeps the arguments and draws of a failing one; both go
-through the per-test channel (:mod:`layer_conformance.channel`) into the test's
-record.
+counts the examples, keeps the arguments and draws of a failing one, and
+discards an example the implementation has no counterpart for
+(:func:`layer_conformance.missing.unsupported`: Hypothesis' ``reject``); all of
+it goes through the per-test channel (:mod:`layer_conformance.channel`) into
+the test's record.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pytest
 import torch
 
 from .. import channel
+from ..missing import Missing, Unsupported
 from ..support.state import example_guard
 from .plan import PLAN
 from .profiles import key_examples, without_local_constants
@@ -126,6 +129,11 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
                 _timeout(_HUNG[hang_key] + " (an earlier example of this test; not run again)")
             with example_guard(kwargs.get("impl")), time_limit(EXAMPLE_TIMEOUT, "the example"):
                 return fn(*args, **kwargs)
+        except Unsupported as exc:  # an input the implementation has no counterpart for: discard the example
+            channel.discard(f"{exc.item} ({exc.why})" if exc.why else exc.item)
+            from hypothesis import reject
+
+            reject()
         except BaseException as exc:
             if isinstance(exc, ExampleTimeout):
                 _HUNG.setdefault(hang_key, str(exc).split(" (an earlier")[0])
@@ -178,6 +186,8 @@ class GuardHooks:
         with example_guard(pyfuncitem.funcargs.get("impl")):
             try:
                 return (yield)
+            except Unsupported as exc:  # its one example needs what the implementation lacks
+                raise Missing(exc.item, exc.impl_name, exc.why) from None
             except Exception:
                 record_failure({k: v for k, v in pyfuncitem.funcargs.items() if k in pyfuncitem.fixturenames})
                 raise

@@ -13,10 +13,15 @@ sends to the controller with the report.  A record is a JSON object:
     the phase of the report (``setup``, ``call``, ``teardown``);
 ``outcome``, ``reason``, ``message``
     what this phase decides (``passed``, ``failed``, ``error``, ``xfailed``,
-    ``stale``, ``missing``, ``skipped``; ``null`` when the phase decides nothing),
+    ``differs``, ``stale``, ``missing``, ``skipped``; ``null`` when the phase decides nothing),
     why (skip or expected-failure reason) and the first line of the exception;
 ``examples``
     examples the property ran (calls of its body, shrinking included);
+``unsupported``
+    ``{"<item> (<why>)": count}``: examples discarded because the
+    implementation has no counterpart for an input of theirs
+    (:func:`layer_conformance.missing.unsupported`); when every one was, the
+    outcome is ``missing``;
 ``observed``
     ``[behaviour, outcome]`` pairs the property observed
     (:func:`layer_conformance.channel.observe`);
@@ -30,14 +35,14 @@ sends to the controller with the report.  A record is a JSON object:
 ``example``
     the failing example as plain data (:mod:`layer_conformance.formats.example`);
 ``xfail``
-    the expected-failure entry (``file:line``) that applied: to an ``xfailed`` or
-    ``stale`` outcome, or to a ``failed`` one whose failure is not the one the
+    the expected-failure entry (``file:line``, or the declared difference) that
+    applied: to an ``xfailed``, ``differs`` or ``stale`` outcome, or to a ``failed`` one whose failure is not the one the
     entry describes (``reason`` then says so);
 ``xfail_outside``
     for a ``failed`` outcome, an entry for the test whose failure it is but
     whose version range leaves this version out.
 
-``examples``, ``observed``, ``exercised``, ``regimes`` and the failing example
+``examples``, ``unsupported``, ``observed``, ``exercised``, ``regimes`` and the failing example
 are what the per-test channel (:mod:`layer_conformance.channel`) collected while
 the property ran, drained once at setup (nothing from an earlier test leaks in)
 and once after the call.  Everything else is decided from the item, the call and
@@ -56,8 +61,8 @@ from typing import Any
 import pytest
 
 from .. import channel
-from ..formats.xfails import failure_matches, first_mismatch
-from ..support.missing import Missing
+from ..formats.xfails import failure_matches, leaves
+from ..missing import Missing
 from . import options
 from .activation import PACKAGE, PROPERTIES_DIR, RECORD
 from .plan import PLAN, Plan
@@ -82,14 +87,40 @@ def _skip_message(call: pytest.CallInfo[None]) -> str:
     return str(getattr(exc, "msg", "") or exc or "")
 
 
-def decide(plan: Plan, report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[str | None, str, str]:
-    """(outcome, reason, message) that this report's phase decides."""
-    xfail_reason = plan.xfail["reason"] if plan.xfail else str(getattr(report, "wasxfail", ""))
+def expected_entries(plan: Plan) -> list[dict[str, Any]]:
+    """Every entry that applies to the planned test: the first one, then the others."""
+    return [plan.xfail, *plan.xfail_also] if plan.xfail is not None else []
+
+
+def match_failures(plan: Plan, exc: BaseException) -> tuple[list[dict[str, Any]], BaseException | None]:
+    """The entry describing each failure of ``exc`` (itself, or each of a group: Hypothesis' distinct failures),
+    the first of the test's entries that does; and the first failure none describes (None when each is)."""
+    matched: list[dict[str, Any]] = []
+    for leaf in leaves(exc):
+        entry = next(
+            (e for e in expected_entries(plan) if e.get("failure") is None or failure_matches(e["failure"], leaf)), None
+        )
+        if entry is None:
+            return matched, leaf
+        if entry not in matched:
+            matched.append(entry)
+    return matched, None
+
+
+def decide(
+    plan: Plan, report: pytest.TestReport, call: pytest.CallInfo[None], matched: list[dict[str, Any]] | None = None
+) -> tuple[str | None, str, str]:
+    """(outcome, reason, message) that this report's phase decides; ``matched``: the entries describing its
+    failures (an expected failure is ``differs`` when each is a difference by design, ``xfailed`` when one is
+    a bug)."""
+    entries = matched or expected_entries(plan)[:1]
+    xfail_reason = "; ".join(e["reason"] for e in entries) if entries else str(getattr(report, "wasxfail", ""))
+    expected = "differs" if entries and all(e.get("kind") == "design" for e in entries) else "xfailed"
     error = exception_message(call.excinfo.value) if call.excinfo is not None else ""
     if report.when == "setup":
         if report.skipped:
             if hasattr(report, "wasxfail"):
-                return "xfailed", xfail_reason, ""
+                return expected, xfail_reason, ""
             if plan.skip is not None and plan.missing:
                 return "missing", plan.skip, ""
             return "skipped", plan.skip or _skip_message(call), ""
@@ -101,7 +132,7 @@ def decide(plan: Plan, report: pytest.TestReport, call: pytest.CallInfo[None]) -
             return ("stale", xfail_reason, "") if hasattr(report, "wasxfail") else ("passed", "", "")
         if report.skipped:
             if hasattr(report, "wasxfail"):
-                return "xfailed", xfail_reason, error
+                return expected, xfail_reason, error
             if call.excinfo is not None and isinstance(call.excinfo.value, Missing):
                 return "missing", _skip_message(call), ""
             return "skipped", _skip_message(call), ""
@@ -131,10 +162,20 @@ class Recorder:
             report.longrepr = f"{exc.msg} (strict)"
         if call.when == "setup":  # nothing from an earlier test may leak into this one
             channel.drain()
-        unexpected = self._unexpected_failure(plan, report, exc)
-        outcome, reason, message = decide(plan, report, call)
+        sent = channel.drain() if call.when == "call" else None
+        matched, unmatched = match_failures(plan, exc) if plan.xfail is not None and exc is not None else ([], None)
+        unexpected = self._unexpected_failure(plan, report, unmatched)
+        outcome, reason, message = decide(plan, report, call, matched)
         if unexpected:
             reason = unexpected
+        if sent is not None and sent.unsupported and _nothing_judged(exc):
+            outcome, message = "missing", ""
+            reason = f"missing in {plan.impl}, needed by every example: {'; '.join(sorted(sent.unsupported))}"
+            if options.strict_missing(item.config):
+                report.longrepr = f"{reason} (strict)"
+            else:
+                report.outcome = "skipped"
+                report.longrepr = (str(item.path), (item.location[1] or 0) + 1, f"Skipped: {reason}")
         apis = plan.missing if outcome == "missing" and plan.missing else plan.apis
         record: dict[str, Any] = {
             "impl": plan.impl,
@@ -145,17 +186,18 @@ class Recorder:
             "reason": reason,
             "message": message,
         }
-        if plan.xfail is not None and outcome in ("xfailed", "stale", "failed"):
-            record["xfail"] = plan.xfail["source"]
+        if plan.xfail is not None and outcome in ("xfailed", "differs", "stale", "failed"):
+            record["xfail"] = "; ".join(e["source"] for e in matched) if matched else plan.xfail["source"]
         if outcome == "failed" and exc is not None and not unexpected:
             outside = [
                 e["source"] for e in plan.xfail_elsewhere if e["failure"] is None or failure_matches(e["failure"], exc)
             ]
             if outside:
                 record["xfail_outside"] = outside[0]
-        if call.when == "call":
-            sent = channel.drain()
+        if sent is not None:
             record["examples"] = sent.examples
+            if sent.unsupported:
+                record["unsupported"] = dict(sorted(sent.unsupported.items()))
             if sent.observed:
                 record["observed"] = [[what, result] for impl, what, result in sent.observed if impl == plan.impl]
             ran = [item for impl, item in sent.exercised if impl == plan.impl]
@@ -169,18 +211,16 @@ class Recorder:
         return report
 
     @staticmethod
-    def _unexpected_failure(plan: Plan, report: pytest.TestReport, exc: BaseException | None) -> str:
-        """An expected failure whose entry describes another failure than the one raised: the report becomes a
-        failure, with a section saying which entry did not match; returns that reason ("" otherwise)."""
-        if plan.xfail is None or "failure" not in plan.xfail or exc is None or not hasattr(report, "wasxfail"):
-            return ""
-        other = first_mismatch(plan.xfail["failure"], exc) if report.skipped else None
-        if other is None:
+    def _unexpected_failure(plan: Plan, report: pytest.TestReport, unmatched: BaseException | None) -> str:
+        """An expected failure with a failure none of its entries describes: the report becomes a failure, with a
+        section saying which entries did not match; returns that reason ("" otherwise)."""
+        if unmatched is None or not hasattr(report, "wasxfail") or not report.skipped:
             return ""
         report.outcome = "failed"
         del report.wasxfail
-        why = f"not the expected failure of {plan.xfail['source']} ({plan.xfail['failure']})"
-        report.sections.append(("layer-conformance", f"{why}: got {exception_message(other)}"))
+        described = "; ".join(f"{e['source']} ({e.get('failure') or 'any failure'})" for e in expected_entries(plan))
+        why = f"not the expected failure of {described}"
+        report.sections.append(("layer-conformance", f"{why}: got {exception_message(unmatched)}"))
         return why
 
     def _example(self, item: pytest.Function, plan: Plan, failure: dict[str, Any], message: str) -> dict[str, Any]:
@@ -194,6 +234,14 @@ class Recorder:
             failure=failure,
             message=message,
         )
+
+
+def _nothing_judged(exc: BaseException | None) -> bool:
+    """Hypothesis gave up for want of examples it could keep: every example was discarded (``Unsatisfiable``),
+    or so many in a row that its health check stopped the test."""
+    from hypothesis.errors import FailedHealthCheck, Unsatisfiable
+
+    return isinstance(exc, (Unsatisfiable, FailedHealthCheck))
 
 
 def _importable_module(item: pytest.Function) -> str:

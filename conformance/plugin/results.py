@@ -80,6 +80,7 @@ class Results:
             existing.duration = duration
             existing.examples = record.get("examples")
             existing.regimes = record.get("regimes")
+            existing.unsupported = record.get("unsupported")
         if record.get("outcome") is None:
             return
         if existing is not None and existing.outcome == "error":
@@ -98,6 +99,7 @@ class Results:
             xfail=record.get("xfail"),
             xfail_outside=record.get("xfail_outside"),
             regimes=record.get("regimes", existing.regimes if existing else None),
+            unsupported=record.get("unsupported", existing.unsupported if existing else None),
         )
 
     @pytest.hookimpl(optionalhook=True)

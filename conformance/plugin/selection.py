@@ -14,8 +14,10 @@ property:
   does not have (not registered, package absent, another device), and one whose
   call form the suite cannot drive is skipped with the reason;
 * a dtype parameter outside ``--conformance-dtype`` skips it;
-* the first matching entry of the implementation's xfails marks it as an
-  expected failure (of the failure the entry describes: any other fails it,
+* the entries of the implementation's xfails that match it -- its bugs, then
+  the differences its adapter declares by design -- mark it as an expected
+  failure: every failure it shows must be one an entry describes (several
+  distinct failures may each be another's; a failure none describes fails it,
   :mod:`.records`); entries for the same test outside their version range are
   kept in the plan, so that a failure they describe is reported as one;
 * its :class:`~layer_conformance.plugin.plan.Plan` goes into the item's stash
@@ -37,7 +39,7 @@ from .. import runtime
 from ..backends import BackendParam, Resolved, Unavailable, resolve
 from ..contract import API
 from ..formats.keys import result_key, test_key, with_file
-from ..formats.xfails import XfailEntry, match
+from ..formats.xfails import XfailEntry
 from ..implementation import Implementation
 from ..markers import ATTENTION_BACKEND, MARKERS, REQUIRES
 from . import options
@@ -94,7 +96,7 @@ def _missing(item: pytest.Item, impl: Implementation) -> tuple[list[str], str | 
     """(missing names, why) of a property for one implementation: contract names it lacks, or its backend."""
     names = [name for name in required_names(item) if not impl.has(name)]
     if names:
-        return names, "; ".join(f"missing: {name} in {impl.name}" for name in names)
+        return names, "; ".join(impl.missing_reason(name) for name in names)
     backend = _backend(item, impl)
     if isinstance(backend, Unavailable) and backend.outcome == "missing":
         return [backend.label], backend.reason
@@ -214,19 +216,26 @@ class Selection:
                 continue
             entries = self.xfails.get(impl.name, [])
             key = test_key(nodeid)
-            entry = match(entries, key, impl.version)
+            applying = [e for e in entries if e.applies(key, impl.version)]
+            entry = applying[0] if applying else None
             plan.xfail_elsewhere = [
                 {"source": e.source, "failure": e.failure}
                 for e in entries
                 if e is not entry and e.covers(key) and not e.in_range(impl.version)
             ]
             if entry is not None:
-                plan.xfail = {"reason": entry.reason, "repro": entry.repro, "source": entry.source}
+                plan.xfail = {"reason": entry.reason, "repro": entry.repro, "source": entry.source, "kind": entry.kind}
                 if entry.failure is not None:
                     plan.xfail["failure"] = entry.failure
+                # the other entries for this test: each failure of the test must be one of them
+                plan.xfail_also = [
+                    {"source": e.source, "failure": e.failure, "kind": e.kind, "reason": e.reason} for e in applying[1:]
+                ]
+                what = "differs by design: " if entry.kind == "design" else ""
+                where = "source" if entry.kind == "design" else "repro"
                 item.add_marker(
                     pytest.mark.xfail(
-                        reason=f"{entry.reason} [repro: {entry.repro}] ({entry.source})", strict=xfail_strict
+                        reason=f"{what}{entry.reason} [{where}: {entry.repro}] ({entry.source})", strict=xfail_strict
                     )
                 )
 

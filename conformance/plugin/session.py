@@ -23,6 +23,7 @@ one-line ``pytest.UsageError`` messages in either.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata as md
 import json
 import os
@@ -33,7 +34,7 @@ import pytest
 
 from .. import __version__
 from ..formats.report import ReportError, load_report
-from ..formats.xfails import XfailEntry, XfailFileError, bundled_entries, read_xfails
+from ..formats.xfails import XfailEntry, XfailFileError, bundled_entries, design_entries, read_xfails
 from ..impls import ImplError, check_spec, is_module_spec, load_implementation
 from . import options
 from .activation import is_xdist_controller, plugin_name
@@ -185,6 +186,11 @@ class _Runner:
         self.impls = impls
         self._surfaces: dict[str, dict[str, Any]] = {}
         xfails = _xfails(config, [i.name for i in impls])
+        for impl in impls:  # after the bugs: a test a bug line covers is reported as that bug
+            try:
+                xfails[impl.name] += design_entries(impl.differences(), f"{impl.name}: DESIGN_DIFFERENCES")
+            except (XfailFileError, TypeError) as exc:
+                raise pytest.UsageError(f"--impl {impl.name}: {exc}") from None
         baseline = _baseline(config)
         requested = [k.strip() for v in config.getoption("attention_backend") or [] for k in v.split(",") if k.strip()]
         self.backends, self.backends_left_out = expand(requested, impls, runtime.device().type)
@@ -207,6 +213,12 @@ class _Runner:
             self._surfaces[impl.name] = facts_of(impl)
         return self._surfaces[impl.name]
 
+    @staticmethod
+    def missing_reasons(impl: Any) -> dict[str, str]:
+        """Why the implementation lacks each contract name it lacks, where it says (its ``MISSING_REASONS``)."""
+        reasons = impl.hook("MISSING_REASONS", {})
+        return {n: str(reasons[n]) for n in impl.missing() if hasattr(reasons, "get") and reasons.get(n)}
+
     def facts(self) -> dict[str, Any]:
         import hypothesis
         import torch
@@ -221,6 +233,8 @@ class _Runner:
                     "origin": i.origin,
                     "version": i.version,
                     "missing": i.missing(),
+                    **({"missing_reasons": reasons} if (reasons := self.missing_reasons(i)) else {}),
+                    **({"differences": [dataclasses.asdict(d) for d in i.differences()]} if i.differences() else {}),
                     **i.details,
                     "surface": self.surface(i),
                 }

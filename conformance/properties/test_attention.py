@@ -29,6 +29,7 @@ from layer_conformance.backends import Resolved, resolve
 from layer_conformance.contract import BACKENDS, Backend
 from layer_conformance.implementation import Implementation
 from layer_conformance.impls import load_implementation
+from layer_conformance.missing import missing
 from layer_conformance.strategies import (
     MASK_KINDS,
     attention_cases,
@@ -67,7 +68,6 @@ from layer_conformance.support.masks import (
     mask_functions,
     pinned_examples,
 )
-from layer_conformance.support.missing import missing
 from layer_conformance.support.tolerances import measured
 
 

@@ -16,6 +16,7 @@ from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from layer_conformance import reference, runtime
+from layer_conformance.missing import missing
 from layer_conformance.strategies import (
     GEOMETRY_REGIMES,
     LIST_REGIMES,
@@ -56,7 +57,6 @@ from layer_conformance.support.masks import (
     pinned_examples,
     sdpa_is_causal_mask,
 )
-from layer_conformance.support.missing import missing
 
 KINDS = [pytest.param(kind, marks=requires(name), id=kind) for kind, name in MASK_KINDS.items()]
 

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from layer_conformance import runtime
 from layer_conformance.canonical import LAYER_TYPES, RopeConfig
 from layer_conformance.impls import load_implementation
+from layer_conformance.missing import missing
 from layer_conformance.strategies import dtypes, make_tensor, seeds
 from layer_conformance.strategies.core import examples, pinned_dtype
 from layer_conformance.strategies.regimes import Regimes
@@ -43,7 +44,6 @@ from layer_conformance.strategies.rope import (
     seq_lens,
 )
 from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, requires
-from layer_conformance.support.missing import missing
 from layer_conformance.support.rope import formula, impl_rope_config, rotary_module
 from layer_conformance.support.tolerances import float32_angle_error, tolerance
 

@@ -6,7 +6,6 @@ module         what
 checks         the ``requires`` / ``backend_property`` markers; assertions whose
                failure says what was seen, what was expected and the call
 tolerances     the measured tolerance table, per kind, dtype and device
-missing        a part of a name the implementation lacks, found at run time
 state          global state saved and restored around every example
                (``example_guard``, registry snapshots)
 masks          building and reading masks, builder calls, mask regimes
