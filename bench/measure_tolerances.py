@@ -235,6 +235,32 @@ def rope_relative_pairs(g: torch.Generator, dtype, device, n: int = 1, *, fp64: 
         yield scores[1:], scores[:1]
 
 
+def rope_rotation_pairs(g: torch.Generator, dtype, device, n: int = 1) -> Iterator[Pair]:
+    """The reference's rotary_embedding in ``dtype`` (both layouts, alternately) against the same rotation in
+    float64 at the reference's own float32 angles: the arithmetic of the rotation (cos and sin, the cast to
+    the dtype, the products), without the rounding of the angles and frequencies, which the property bounds
+    analytically."""
+    from layer_conformance.reference.rope import ROPE_INIT_FUNCTIONS, rotary_embedding
+
+    for i, config in enumerate(_rope_configs(g, dtype, n)):
+        interleaved = i % 2 == 1
+        pos = torch.randint(0, 3 * config.max_position_embeddings, (2, 8), generator=g).to(device)
+        x = _rand(g, (2, 2, 8, config.head_dim), dtype, device)
+        ns = config.namespace()
+        rotated, _ = rotary_embedding(ns, x, x, pos, interleaved)
+        inv_freq, scale = ROPE_INIT_FUNCTIONS[config.rope_type](ns, device, int(pos.max()) + 1)
+        angles = (pos[..., None].float() * inv_freq.float()).double()
+        angles = angles.repeat_interleave(2, -1) if interleaved else torch.cat((angles, angles), -1)
+        dim = angles.shape[-1]
+        r = x.double()[..., :dim]
+        if interleaved:
+            partner = torch.stack((-r[..., 1::2], r[..., ::2]), -1).flatten(-2)
+        else:
+            partner = torch.cat((-r[..., dim // 2 :], r[..., : dim // 2]), -1)
+        expected = r * (angles.cos() * scale)[:, None] + partner * (angles.sin() * scale)[:, None]
+        yield rotated[..., :dim].double(), expected
+
+
 KINDS: dict[str, Callable[[torch.Generator, torch.dtype, str], Iterator[Pair]]] = {
     "matmul": matmul_pairs,
     "reduction": reduction_pairs,
@@ -246,9 +272,10 @@ KINDS: dict[str, Callable[[torch.Generator, torch.dtype, str], Iterator[Pair]]] 
     "rope_cos": rope_cos_pairs,
     "rope_relative": rope_relative_pairs,
     "rope_relative_fp64": lambda g, dtype, device, n=1: rope_relative_pairs(g, dtype, device, n, fp64=True),
+    "rope_rotation": rope_rotation_pairs,
 }
 #: kinds whose pair function draws all its configurations in one Hypothesis run (argument n)
-BATCHED = {"rope_init", "rope_cos", "rope_relative", "rope_relative_fp64"}
+BATCHED = {"rope_init", "rope_cos", "rope_relative", "rope_relative_fp64", "rope_rotation"}
 
 
 def round_up(x: float) -> float:
@@ -287,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--draws", type=int, default=2000)
     parser.add_argument("--python", action="store_true", help="also print the rows as a Python literal")
+    parser.add_argument("--kind", action="append", default=[], help="measure these kinds only (not with --write)")
     parser.add_argument(
         "--write",
         action="store_true",
@@ -314,7 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         "| kind | dtype | max abs error (\\|e\\| < 1) | max rel error (\\|e\\| >= 1) | suggested atol | suggested rtol |"
     )
     print("|---|---|---|---|---|---|")
-    for kind in KINDS:
+    if args.kind and args.write:
+        parser.error("--write replaces every row of the device: measure every kind")
+    for kind in args.kind or KINDS:
         for dtype in DTYPES:
             err_abs, err_rel = measure(kind, dtype, args.device, args.draws)
             floor = 4 * torch.finfo(dtype).eps

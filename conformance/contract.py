@@ -343,6 +343,24 @@ API: dict[str, Api] = {
             {"4": _ROPE, "5": _ROPE},
             kind="mapping",
         ),
+        Api(
+            "rotary_embedding",
+            "rope",
+            """\
+            The rotation a model applies to its query and key at their positions, in one forward.
+
+            ``rotary_embedding(config, query, key, position_ids, interleaved=False) -> (query, key)``, query
+            ``[batch, heads, seq, head_dim]``, key ``[batch, kv_heads, seq, head_dim]``, ``position_ids``
+            ``[batch, seq]``: the frequencies of the config's RoPE type for the sequence length
+            ``max(position_ids) + 1`` rotate the first ``2n`` features in pairs (``(i, i + n)``, the GPT-NeoX
+            half layout, or ``(2i, 2i + 1)`` interleaved, GPT-J), cos and sin times the attention scaling; the
+            other features pass through.  transformers has no one function for it: its adapter composes the
+            model's rotary class (``ROPE_INIT_FUNCTIONS``, ``dynamic_rope_update``) with GPT-NeoX's (half) and
+            Cohere's (interleaved) ``apply_rotary_pos_emb``; other libraries expose it as their rotary module's
+            forward.
+            """,
+            {"4": None, "5": None},
+        ),
     ]
 }
 

@@ -203,6 +203,11 @@ COVERED: dict[str, tuple[str, ...]] = {
     },
     **_params("ROPE_INIT_FUNCTIONS[*]", "config device seq_len", *_INIT),
     "ROPE_INIT_FUNCTIONS[*](layer_type)": _props("test_rope.py", "test_parameters_nested_by_layer_type_equal_flat"),
+    **_params(
+        "rotary_embedding",
+        "config query key position_ids interleaved",
+        "test_rope.py::test_rotation_matches_the_float64_definition",
+    ),
     "ROPE_INIT_FUNCTIONS['proportional'](head_dim_key)": _props(
         "test_rope.py", "test_proportional_reads_the_head_dim_named_by_head_dim_key"
     ),

@@ -29,11 +29,12 @@ from .pytorch_utils import (
     prune_layer,
     prune_linear_layer,
 )
-from .rope import ROPE_INIT_FUNCTIONS, dynamic_rope_update
+from .rope import ROPE_INIT_FUNCTIONS, dynamic_rope_update, rotary_embedding
 
 __all__ = [
     "ROPE_INIT_FUNCTIONS",
     "dynamic_rope_update",
+    "rotary_embedding",
     "CHECKPOINTING_CACHE_KWARGS",
     "GradientCheckpointingLayer",
     "AttentionInterface",

@@ -1,4 +1,4 @@
-"""Rotary position embedding: the init functions of each RoPE type and ``dynamic_rope_update``.
+"""Rotary position embedding: the init functions of each RoPE type, ``dynamic_rope_update`` and the rotation.
 
 An init function maps ``(config, device=None, seq_len=None)`` to ``(inv_freq,
 attention_scaling)``: the inverse frequencies of the rotary dims (``dim =
@@ -9,6 +9,10 @@ parameters), ``max_position_embeddings``, and ``head_dim`` or ``hidden_size`` /
 ``num_attention_heads``.  When a model gives each layer type its own RoPE,
 ``rope_parameters`` maps layer types to such dicts and the init functions take
 ``layer_type=`` to pick one: every parameter comes from that dict.
+
+``rotary_embedding`` applies the rotation to a query and a key at their positions,
+in the half (GPT-NeoX) or interleaved (GPT-J) layout, as a model built from the
+config does in one forward.
 
 ``dynamic_rope_update`` decorates a rotary module's ``forward(x, position_ids)``:
 for ``dynamic`` it grows the frequencies when a longer sequence arrives and
@@ -41,7 +45,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["ROPE_INIT_FUNCTIONS", "dynamic_rope_update"]
+__all__ = ["ROPE_INIT_FUNCTIONS", "dynamic_rope_update", "rotary_embedding"]
 
 
 def _params(config: Any, layer_type: str | None) -> dict[str, Any]:
@@ -250,3 +254,38 @@ def dynamic_rope_update(rope_forward: Callable[..., Any]) -> Callable[..., Any]:
         return rope_forward(self, x, position_ids, *args, **kwargs)
 
     return wrapper
+
+
+def _rotate_pairs(x: torch.Tensor, interleaved: bool) -> torch.Tensor:
+    """The partner of every feature, negated for the first of each pair: ``(-x2, x1)`` per pair."""
+    if interleaved:
+        return torch.stack((-x[..., 1::2], x[..., ::2]), dim=-1).flatten(-2)
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def rotary_embedding(
+    config: Any, query: torch.Tensor, key: torch.Tensor, position_ids: torch.Tensor, interleaved: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Query ``[batch, heads, seq, head_dim]`` and key ``[batch, kv_heads, seq, head_dim]`` rotated by their
+    positions ``position_ids`` ``[batch, seq]``, as a model built from ``config`` rotates them in one forward.
+
+    The frequencies are those of ``config``'s RoPE type for the sequence length ``max(position_ids) + 1``
+    (what a fresh model's ``dynamic_rope_update`` uses: ``dynamic`` grows past the maximum, ``longrope`` takes
+    its long factors past the original length); their ``n`` angles ``position * inv_freq`` (float32) rotate
+    the first ``2n`` features in pairs -- ``(i, i + n)`` (the GPT-NeoX half layout) or, ``interleaved``,
+    ``(2i, 2i + 1)`` (GPT-J) -- with cos and sin multiplied by the attention scaling and cast to the input's
+    dtype; the remaining features pass through unchanged.  The inputs are not modified."""
+    rope_type = config.rope_parameters.get("rope_type", "default")
+    inv_freq, scaling = ROPE_INIT_FUNCTIONS[rope_type](config, query.device, _seq_len(position_ids))
+    angles = position_ids[..., None].to(torch.float32) * inv_freq.to(query.device)  # [batch, seq, n]
+    angles = angles.repeat_interleave(2, dim=-1) if interleaved else torch.cat((angles, angles), dim=-1)
+    dim = angles.shape[-1]
+
+    def rotate(x: torch.Tensor) -> torch.Tensor:
+        cos = (angles.cos() * scaling).to(x.dtype)[:, None]
+        sin = (angles.sin() * scaling).to(x.dtype)[:, None]
+        rotated, passed = x[..., :dim], x[..., dim:]
+        return torch.cat((rotated * cos + _rotate_pairs(rotated, interleaved) * sin, passed), dim=-1)
+
+    return rotate(query), rotate(key)

@@ -193,6 +193,55 @@ def _default_rope_init() -> Any | None:
     return getattr(getattr(neox, "GPTNeoXRotaryEmbedding", None), "compute_default_rope_parameters", None)
 
 
+# --------------------------------------------------------------------------- the rotation
+
+
+def _model_attr(module: str, name: str) -> Any | None:
+    try:
+        return getattr(importlib.import_module(f"transformers.models.{module}"), name, None)
+    except ImportError:
+        return None
+
+
+def _partial(config: Any) -> float:
+    params = getattr(config, "rope_parameters", None) or {}
+    return float(params.get("partial_rotary_factor", getattr(config, "partial_rotary_factor", None) or 1.0))
+
+
+def _rotary_embedding() -> Any | None:
+    """``rotary_embedding`` composed as transformers' models compose it: GPT-NeoX's rotary class (the release's
+    ``ROPE_INIT_FUNCTIONS`` and ``dynamic_rope_update``) and ``apply_rotary_pos_emb`` for the half layout
+    (partial rotary included); Cohere's for the interleaved one, whose models rotate the whole head (a partial
+    rotary factor is missing there).  None when the release lacks them."""
+    neox = (_model_attr("gpt_neox.modeling_gpt_neox", "GPTNeoXRotaryEmbedding"),
+            _model_attr("gpt_neox.modeling_gpt_neox", "apply_rotary_pos_emb"))  # fmt: skip
+    cohere = (_model_attr("cohere.modeling_cohere", "CohereRotaryEmbedding"),
+              _model_attr("cohere.modeling_cohere", "apply_rotary_pos_emb"))  # fmt: skip
+    if None in neox:
+        return None
+
+    def rotary_embedding(config, query, key, position_ids, interleaved=False):
+        from ..missing import missing, unsupported
+
+        if not interleaved:
+            rotary_class, apply = neox
+        elif None in cohere:
+            missing("rotary_embedding(interleaved)", "transformers", "no Cohere model in this release")
+        elif _partial(config) != 1.0:
+            unsupported(
+                "rotary_embedding(interleaved)",
+                "transformers",
+                "a partial rotary factor: its interleaved models (Cohere) rotate every feature",
+            )
+        else:
+            rotary_class, apply = cohere
+        module = rotary_class(config).to(query.device)
+        cos, sin = module(query, position_ids)
+        return apply(query, key, cos, sin)
+
+    return rotary_embedding
+
+
 # --------------------------------------------------------------------------- the namespace
 
 
@@ -258,6 +307,10 @@ def namespace(transformers: Any) -> types.SimpleNamespace:
     found["rope_config"] = functools.partial(build, _config_class(transformers))
     forms["RoPE config"] = rope_form if rope_form == "rope_parameters" else "rope_scaling + rope_theta"
 
+    rotation = _rotary_embedding()
+    if rotation is not None and "ROPE_INIT_FUNCTIONS" in found:
+        found["rotary_embedding"] = rotation
+        forms["rotary_embedding"] = "GPTNeoXRotaryEmbedding + apply_rotary_pos_emb (interleaved: Cohere's)"
     if "GradientCheckpointingLayer" in found:
         found["CHECKPOINTING_CACHE_KWARGS"] = _cache_kwargs(found["GradientCheckpointingLayer"])
         forms["GradientCheckpointingLayer clears"] = ", ".join(found["CHECKPOINTING_CACHE_KWARGS"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import itertools
 import math
 
 import pytest
@@ -43,15 +44,25 @@ from layer_conformance.strategies.rope import (
     rope_configs,
     seq_lens,
 )
-from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, requires
-from layer_conformance.support.rope import formula, impl_rope_config, rotary_module
-from layer_conformance.support.tolerances import float32_angle_error, tolerance
+from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, call_unmutated, requires
+from layer_conformance.support.rope import formula, impl_rope_config, rotary_module, rotation_definition
+from layer_conformance.support.tolerances import float32_angle_error, measured, tolerance
 
 pytestmark = requires("ROPE_INIT_FUNCTIONS")
 
 TYPES = [pytest.param(t, id=t) for t in ROPE_TYPES]
 STATIC_TYPES = ("default", "linear", "yarn", "llama3", "proportional")
 REFERENCE = load_implementation("reference")
+
+
+def scaling_close(scaling, expected: float) -> bool:
+    """An attention scaling equals ``expected`` within the precision of what it is returned as: a Python float
+    to 1e-9 relative; a tensor (a library read off its float32 output) within its dtype's ``rope_init``
+    tolerance."""
+    if isinstance(scaling, torch.Tensor):
+        tol = tolerance("rope_init", scaling.dtype, runtime.device())
+        return abs(float(scaling) - expected) <= tol.atol + tol.rtol * abs(expected)
+    return math.isclose(float(scaling), expected, rel_tol=1e-9)
 
 
 def init(impl, config: RopeConfig, seq_len: int | None = None):
@@ -98,7 +109,7 @@ def test_init_function_matches_float64_formula(impl, rope_type, data, pinned):
     base rescaled for the sequence length; yarn's ramp between the beta bounds and mscale; llama3's
     wavelength bands and smoothing; longrope's short or long factors and attention factor; proportional
     ``1 / theta ** (2i / head_dim) / factor`` for the first ``floor(partial_rotary_factor * head_dim /
-    2)`` pairs and 0 for the others."""
+    2)`` pairs and 0 for the others.  (A scaling returned as a tensor is held to its dtype's precision.)"""
     if rope_type not in impl.ROPE_INIT_FUNCTIONS:
         missing(f"ROPE_INIT_FUNCTIONS[{rope_type!r}]", impl)
     with_length = rope_type in ("dynamic", "longrope")
@@ -127,7 +138,7 @@ def test_init_function_matches_float64_formula(impl, rope_type, data, pinned):
         what="inv_freq vs float64 formula",
         call=call,
     )
-    assert math.isclose(float(scaling), expected_scaling, rel_tol=1e-9), (
+    assert scaling_close(scaling, expected_scaling), (
         f"attention scaling {float(scaling)!r}, but should be {expected_scaling!r} [{call}]"
     )
 
@@ -151,7 +162,7 @@ def test_init_function_matches_reference(impl, rope_type, data, pinned):
     ref, ref_scaling = init(REFERENCE, config, seq_len)
     call = call_of(config, seq_len)
     assert_close(inv_freq.cpu(), ref.cpu(), kind="rope_init", what="inv_freq vs reference", call=call)
-    assert math.isclose(float(scaling), float(ref_scaling), rel_tol=1e-9), (
+    assert scaling_close(scaling, float(ref_scaling)), (
         f"attention scaling {float(scaling)!r}, reference {float(ref_scaling)!r} [{call}]"
     )
 
@@ -555,6 +566,91 @@ def test_cos_sin_follow_the_definition(impl, batch, length, dtype, data, pinned)
         for b in range(batch):
             cos_b, _ = module(x[b : b + 1], pos[b : b + 1])
             assert_equal(cos_b[0], cos[b], what=f"row {b} alone vs in the batch", call=call)
+
+
+LAYOUTS = [pytest.param(False, id="half"), pytest.param(True, id="interleaved")]
+#: The dtypes the explicit examples of the rotation take in turn.
+ROTATION_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
+
+
+@requires("rotary_embedding")
+@pytest.mark.parametrize("interleaved", LAYOUTS)
+@pytest.mark.parametrize("rope_type", TYPES)
+@given(
+    batch=st.integers(1, 3),
+    length=st.integers(1, 8),
+    kv_heads=st.integers(1, 2),
+    groups=st.integers(1, 2),
+    dtype=dtypes(allow_half=True, allow_float64=True),
+    data=st.data(),
+    pinned=st.just(None),
+)
+@examples(
+    *(
+        {"data": None, "pinned": i, "batch": 1, "length": 5, "kv_heads": 2, "groups": 2, "dtype": dtype}
+        for i, dtype in zip(range(PINNED_CASES), itertools.cycle(ROTATION_DTYPES))
+    )
+)
+def test_rotation_matches_the_float64_definition(
+    impl, rope_type, interleaved, batch, length, kv_heads, groups, dtype, data, pinned
+):
+    """``rotary_embedding(config, query, key, position_ids, interleaved)`` rotates the first ``2n`` features of
+    every head in pairs -- ``(i, i + n)`` in the half layout, ``(2i, 2i + 1)`` interleaved -- by the angles
+    ``position * inv_freq`` of the config's documented frequencies for the sequence length
+    ``max(position_ids) + 1``, cos and sin times its attention scaling, and passes the other features through
+    unchanged; query and key (each with its own number of heads) alike, in their shape and dtype; the inputs
+    are left as they were."""
+    if rope_type not in impl.ROPE_INIT_FUNCTIONS:
+        missing(f"ROPE_INIT_FUNCTIONS[{rope_type!r}]", impl)
+    device = runtime.device()
+    if data is None:  # an explicit example: a pinned config and length of this type, if any left
+        if not pinned_dtype(dtype):
+            return
+        case = pinned_case(rope_type, pinned, seq_len=True)
+        if case is None:
+            return
+        config, seq_len = case
+        end = seq_len or length
+        pos = torch.arange(max(0, end - length), end)[None]
+    else:
+        config = data.draw(rope_configs(types=(rope_type,)), label="config")
+        # within the maximum as often as past it (where the dynamic types grow and a server may stop)
+        reach = data.draw(st.sampled_from([1, 3]), label="positions up to x max_position_embeddings")
+        pos = data.draw(
+            position_ids(batch=batch, length=length, max_position=reach * config.max_position_embeddings),
+            label="position_ids",
+        )
+    if not measured("rope_rotation", dtype, device):
+        pytest.skip(f"no measured rope_rotation tolerance for {dtype} on {device.type} yet")
+    pos = pos.to(device)
+    heads = kv_heads * groups
+    query = make_tensor((pos.shape[0], heads, pos.shape[1], config.head_dim), 1, dtype, device)
+    key = make_tensor((pos.shape[0], kv_heads, pos.shape[1], config.head_dim), 2, dtype, device)
+    call = (
+        f"rotary_embedding(config, query {tuple(query.shape)} {dtype}, key {tuple(key.shape)}, position_ids "
+        f"{pos.tolist()}, interleaved={interleaved}) with {config}"
+    )
+    out = call_unmutated(
+        impl.rotary_embedding, impl_rope_config(impl, config), query, key, pos, interleaved=interleaved,
+        what="rotary_embedding", call=call,
+    )  # fmt: skip
+    inv_freq, scaling = formula(config, int(pos.max()) + 1)
+    for name, x, y in (("query", query, out[0]), ("key", key, out[1])):
+        y = as_tensor_result(y, what=f"rotated {name}", call=call)
+        assert_equal(
+            (tuple(y.shape), y.dtype), (tuple(x.shape), x.dtype), what=f"rotated {name} shape, dtype", call=call
+        )
+        expected, dim, largest = rotation_definition(config, x, pos, interleaved)
+        # beyond the measured arithmetic of the rotation: the angles are float32 (|angle| * 2**-23 each) and the
+        # frequencies float32 within rope_init's tolerance (times the position); cos and sin are 1-Lipschitz,
+        # and each output feature takes two of them, times |x| and the scaling
+        init_tol = tolerance("rope_init", torch.float32, device)
+        frequency = int(pos.max()) * (init_tol.atol + init_tol.rtol * max(inv_freq, default=0.0))
+        room = (float32_angle_error(largest) + frequency) * abs(scaling) * 2 * float(x.abs().max())
+        tol = tolerance("rope_rotation", dtype, device).plus(room)
+        what = f"rotated {name}"
+        assert_close(y[..., :dim].double(), expected[..., :dim], kind=tol, what=what, call=call)
+        assert_equal(y[..., dim:], x[..., dim:], what=f"{name} features past the rotated {dim}", call=call)
 
 
 def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:

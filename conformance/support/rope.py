@@ -20,7 +20,7 @@ from torch import nn
 
 from layer_conformance.canonical import RopeConfig
 
-__all__ = ["formula", "impl_rope_config", "rotary_module"]
+__all__ = ["formula", "impl_rope_config", "rotary_module", "rotation_definition"]
 
 
 def formula(config: RopeConfig, seq_len: int | None) -> tuple[list[float], float]:
@@ -97,6 +97,29 @@ def formula(config: RopeConfig, seq_len: int | None) -> tuple[list[float], float
             out.append(f / factor * ramp + f * (1 - ramp))
         return out, scaling
     raise ValueError(kind)  # pragma: no cover
+
+
+def rotation_definition(
+    config: RopeConfig, x: torch.Tensor, position_ids: torch.Tensor, interleaved: bool
+) -> tuple[torch.Tensor, int, float]:
+    """``x`` ``[batch, heads, seq, head_dim]`` rotated in float64 as documented: the :func:`formula`
+    frequencies for the sequence length ``max(position_ids) + 1``, angles ``position * inv_freq`` rotating the
+    first ``2n`` features in pairs (``(i, i + n)``, or ``(2i, 2i + 1)`` when ``interleaved``), cos and sin times
+    the attention scaling, the other features unchanged.  Returns the rotated tensor, ``2n`` and the largest
+    angle (for the float32 rounding of the angles, :func:`~layer_conformance.support.tolerances.float32_angle_error`)."""
+    inv_freq, scaling = formula(config, int(position_ids.max()) + 1)
+    angles = position_ids.double()[..., None] * torch.tensor(inv_freq, dtype=torch.float64, device=x.device)
+    angles = angles.repeat_interleave(2, dim=-1) if interleaved else torch.cat((angles, angles), dim=-1)
+    dim = angles.shape[-1]
+    x = x.double()
+    rotated, passed = x[..., :dim], x[..., dim:]
+    if interleaved:
+        partner = torch.stack((-rotated[..., 1::2], rotated[..., ::2]), dim=-1).flatten(-2)
+    else:
+        partner = torch.cat((-rotated[..., dim // 2 :], rotated[..., : dim // 2]), dim=-1)
+    cos, sin = (angles.cos() * scaling)[:, None], (angles.sin() * scaling)[:, None]
+    out = torch.cat((rotated * cos + partner * sin, passed), dim=-1)
+    return out, dim, float(angles.abs().max()) if angles.numel() else 0.0
 
 
 def impl_rope_config(impl: Any, config: RopeConfig) -> Any:
