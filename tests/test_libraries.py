@@ -1,0 +1,141 @@
+"""Another library as an implementation under test, end to end, on a small library written for the purpose
+(``tests/fakelib``: fakerope and its adapter, registered by an entry point as a real adapter is).
+
+fakerope 1.0 has a bug (its linear module's fast path raises ``IndexError``) and a rule of its own it documents
+(positions past the model's context are clamped); 1.1 fixes the bug.  The adapter declares the rule, says why
+each contract name fakerope lacks is missing, and leaves unjudged the inputs fakerope has no counterpart for
+(the interleaved layout, a partial rotary factor).  What is checked:
+
+* a rule declared by design is reported ``differs``; a bug of an xfails line ``xfailed``; a property showing
+  both (two distinct failures) ``xfailed``, with both entries; a failure neither describes fails the test;
+* examples the adapter cannot judge are discarded and counted; a property none of whose examples could be
+  judged is ``missing``, with what every example needed;
+* the reasons a library gives for a missing name reach the skip and the report;
+* a malformed declaration is a one-line usage error naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKELIB = ROOT / "tests" / "fakelib"
+ROTATION = "test_rope.py::test_rotation_matches_the_float64_definition"
+#: the rotation for the two types fakerope has and one it lacks, and a property needing the name it lacks (dynamic_rope_update)
+SELECTION = (
+    f"{ROTATION.split('::')[1]} and (default or linear or dynamic) or test_decorator_changes_nothing_for_other_types"
+)
+BUG = f"{ROTATION}[*-linear-*] | the linear module's fast path raises | python repro.py | ==1.0 | IndexError: index_select"
+DESIGN = "fakerope: DESIGN_DIFFERENCES[0]"
+
+
+def library_env(version: str) -> dict[str, str]:
+    path = os.pathsep.join(filter(None, [str(FAKELIB), str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, "FAKEROPE_VERSION": version}
+
+
+def run(tmp_path: Path, version: str, *args: str) -> tuple[subprocess.CompletedProcess, dict[str, dict]]:
+    """The selection on fakerope ``version`` in a pytest of its own; its output, and its results by key."""
+    out = tmp_path / f"report-{version}"
+    command = [sys.executable, "-m", "pytest", "--pyargs", "layer_conformance", "--impl", "fakerope"]
+    command += ["-p", "no:cacheprovider", "--conformance-profile", "ci", "-k", SELECTION, "-rs"]
+    command += ["--conformance-report", str(out), *args]
+    done = subprocess.run(command, cwd=tmp_path, env=library_env(version), capture_output=True, text=True)
+    assert (out / "report.json").exists(), done.stdout + done.stderr
+    report = json.loads((out / "report.json").read_text())
+    return done, {r["key"]: r | {"facts": report["implementations"][0]} for r in report["results"]}
+
+
+@pytest.fixture
+def bug_line(tmp_path: Path) -> Path:
+    path = tmp_path / "fakerope.txt"
+    path.write_text(f"# fakerope's bugs\n{BUG}\n")
+    return path
+
+
+def test_a_bug_and_a_rule_by_design_are_told_apart(tmp_path, bug_line):
+    done, results = run(tmp_path, "1.0", "--xfails-file", f"fakerope={bug_line}")
+    assert done.returncode == 0, done.stdout
+    linear, default = results[f"{ROTATION}[linear-half]"], results[f"{ROTATION}[default-half]"]
+    # the linear row shows the bug and the clamp (two distinct failures): each is one of its entries
+    assert linear["outcome"] == "xfailed"
+    assert linear["xfail"] == f"{bug_line}:2; {DESIGN}"
+    assert linear["reason"].startswith("the linear module's fast path raises; positions at or past max_position")
+    assert linear["message"].startswith("IndexError: index_select")
+    # the default row shows the clamp only: a difference by design, not a failure
+    assert default["outcome"] == "differs" and default["xfail"] == DESIGN
+    assert default["message"].startswith("AssertionError: rotated")
+
+    # the same run on 1.1: the bug is fixed, the rule stays; the line (==1.0) does not apply
+    done, results = run(tmp_path, "1.1", "--xfails-file", f"fakerope={bug_line}")
+    assert done.returncode == 0, done.stdout
+    assert {results[f"{ROTATION}[{t}-half]"]["outcome"] for t in ("default", "linear")} == {"differs"}
+    assert results[f"{ROTATION}[linear-half]"]["xfail"] == DESIGN
+
+
+def test_a_failure_no_entry_describes_fails(tmp_path):
+    done, results = run(tmp_path, "1.0")  # the bug, with no line for it
+    assert done.returncode == 1
+    linear = results[f"{ROTATION}[linear-half]"]
+    assert linear["outcome"] == "failed"
+    assert linear["reason"] == f"not the expected failure of {DESIGN} (AssertionError: rotated (query|key))"
+    assert linear["message"].startswith("IndexError: index_select")
+    assert results[f"{ROTATION}[default-half]"]["outcome"] == "differs"
+
+
+def test_what_the_library_cannot_judge_is_counted_and_what_it_lacks_is_missing_with_its_reason(tmp_path):
+    done, results = run(tmp_path, "1.1")
+    # a partial rotary factor in some examples: those are discarded, the others judged
+    partial = "rotary_embedding (a partial rotary factor: it rotates every feature)"
+    assert results[f"{ROTATION}[default-half]"]["unsupported"][partial] >= 1
+    # the interleaved layout in every example: the property is missing, with what each example needed
+    interleaved = results[f"{ROTATION}[default-interleaved]"]
+    needed = "rotary_embedding(interleaved) (it has the half layout only)"
+    assert interleaved["outcome"] == "missing"
+    assert interleaved["reason"] == f"missing in fakerope, needed by every example: {needed}"
+    assert interleaved["unsupported"][needed] >= 25
+    # a type the library has no module for, and a name it lacks, with the reason its adapter gives
+    assert results[f"{ROTATION}[dynamic-half]"]["reason"] == "missing: ROPE_INIT_FUNCTIONS['dynamic'] in fakerope"
+    decorator = results["test_rope.py::test_decorator_changes_nothing_for_other_types"]
+    why = "fakerope computes its cache once, when the module is built"
+    assert decorator["outcome"] == "missing"
+    assert decorator["reason"] == f"missing: dynamic_rope_update in fakerope ({why})"
+    assert f"missing: dynamic_rope_update in fakerope ({why})" in done.stdout
+    # the session facts: what it lacks and why, and the rules it declares, with their source
+    facts = decorator["facts"]
+    assert facts["missing_reasons"]["dynamic_rope_update"] == why
+    assert facts["missing_reasons"]["Conv1D"] == "not in fakerope"
+    (declared,) = facts["differences"]
+    assert declared["source"].startswith("fakerope/__init__.py") and declared["failure"].startswith("AssertionError")
+    report = (tmp_path / "report-1.1" / "report.md").read_text()
+    assert "## Left unjudged" in report
+    assert f"`fakerope` `{ROTATION}[default-interleaved]` (missing): {needed}: " in report
+
+
+@pytest.mark.parametrize(
+    ("difference", "message"),
+    [
+        ({"pattern": "test_rope", "rule": "r", "source": "s"}, "a difference needs a '<file>::<test>' pattern"),
+        ({"pattern": "t.py::t", "rule": "", "source": "s"}, "a difference needs a '<file>::<test>' pattern, a rule"),
+        ({"pattern": "t.py::t", "rule": "r", "source": "s", "failure": "Error: ("}, "bad regular expression"),
+        ({"pattern": "t.py::t", "rule": "r"}, "missing 1 required positional argument: 'source'"),
+    ],
+)
+def test_a_malformed_declaration_is_a_one_line_error_naming_it(pytester, difference, message):
+    pytester.makepyfile(
+        badlib=f"from layer_conformance.reference import Conv1D\nDESIGN_DIFFERENCES = [{difference!r}]\n"
+    )
+    pytester.syspathinsert()
+    result = pytester.runpytest_inprocess("--impl", "badlib")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("ERROR: --impl badlib: "), errors
+    assert message in errors[0]
+    if "::" not in difference["pattern"] or not difference.get("rule"):
+        assert "badlib: DESIGN_DIFFERENCES[0]: " in errors[0]
