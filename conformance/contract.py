@@ -403,6 +403,12 @@ HOOKS: dict[str, str] = {
         "Default: BACKENDS for the known keys; an undeclared key gets Backend's defaults (the mask builder "
         "registered under the same key, else eager's; dropout, softcap and sinks rejected)."
     ),
+    "ATTENTION_FUNCTIONS": (
+        "Mapping key -> attention function of the AttentionInterface call form, for an implementation with "
+        "attention functions but no registry of its own (a library whose models call one function: mlx-lm's "
+        "'mlx'). Each key is a backend like a registered one (declared in ATTENTION_BACKENDS) and is selected by "
+        "default beside eager and sdpa; the registry properties do not judge it. Default: none."
+    ),
     "DROPPED_ARGUMENTS": (
         "Mapping of contract names to the arguments of their canonical call form the implementation accepts but "
         "has no counterpart for, and drops (transformers 4.53 to 4.55: chunked_overlay and "

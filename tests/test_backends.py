@@ -186,3 +186,62 @@ def test_a_broken_kernel_under_a_new_key_fails_naming_its_backend(pytester, tmp_
     (entry,) = data["results"]
     assert entry["apis"] == ["AttentionInterface['kernel']"] and entry["outcome"] == "failed"
     assert data["attention_backends"] == {"selected": ["kernel"], "left_out": []}
+
+
+def test_a_kernel_nobody_declared_reads_the_masks_its_builder_makes(pytester, tmp_path):
+    """A kernel registered with sdpa_mask and no declaration reads booleans: the suite gives it the masks its
+    builder returns (read off one call of the builder), not additive ones, and every attention property
+    passes on the correct kernel."""
+    from layer_conformance.backends import resolve
+    from layer_conformance.impls import load_implementation
+
+    resolved = resolve(load_implementation("tests.impls.boolean_kernel"), "boolean_kernel", "cpu")
+    assert resolved.caps.mask == "boolean" and resolved.caps.builder == "boolean_kernel"
+    report = tmp_path / "r"
+    result = pytester.runpytest_inprocess(
+        ATTENTION,
+        "--impl",
+        "tests.impls.boolean_kernel",
+        "--attention-backend",
+        "boolean_kernel",
+        "--conformance-profile",
+        "selftest",
+        "-o",
+        f"pythonpath={ROOT}",
+        f"--conformance-report={report}",
+    )
+    outcomes = {r["key"]: r["outcome"] for r in json.loads((report / "report.json").read_text())["results"]}
+    ran = {k: o for k, o in outcomes.items() if "boolean_kernel" in k}
+    assert ran and set(ran.values()) <= {"passed"}, ran
+    assert result.ret == 0
+
+
+def test_a_library_attention_function_without_a_registry_is_a_backend_selected_by_default(pytester, tmp_path):
+    """An implementation giving its attention function through ``ATTENTION_FUNCTIONS`` (no AttentionInterface):
+    the key is selected by default beside eager and sdpa, the attention properties judge it (all pass on the
+    correct kernel), those of its mask builder are missing (it has none), and no registry property runs."""
+    from layer_conformance.backends import expand, resolve
+    from layer_conformance.impls import load_implementation
+
+    impl = load_implementation("tests.impls.unregistered_kernel")
+    assert expand([], [impl], "cpu") == (["eager", "sdpa", "mine"], [])
+    assert resolve(impl, "mine", "cpu").caps.mask == "boolean"
+    report = tmp_path / "r"
+    result = pytester.runpytest_inprocess(
+        ATTENTION,
+        "--impl",
+        "tests.impls.unregistered_kernel",
+        "--conformance-profile",
+        "selftest",
+        "-o",
+        f"pythonpath={ROOT}",
+        f"--conformance-report={report}",
+    )
+    results = json.loads((report / "report.json").read_text())["results"]
+    mine = {r["key"]: r for r in results if "[mine" in r["key"]}
+    judged = {k: r["outcome"] for k, r in mine.items() if r["outcome"] != "missing"}
+    assert len(judged) >= 10 and set(judged.values()) == {"passed"}, judged
+    builder = [r for r in mine.values() if r["outcome"] == "missing"]
+    assert builder and all("AttentionMaskInterface['mine']" in r["reason"] for r in builder)
+    assert not any("[mine" in r["key"] for r in results if "registr" in r["key"])
+    assert result.ret == 0
