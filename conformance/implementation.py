@@ -18,7 +18,7 @@ from typing import Any
 
 from .contract import API, NAMES
 
-__all__ = ["Adapter", "Difference", "ImplError", "Implementation"]
+__all__ = ["Adapter", "Difference", "ImplError", "Implementation", "Recipe"]
 
 
 class ImplError(Exception):
@@ -93,13 +93,26 @@ class Difference:
 
 
 @dataclass(frozen=True)
+class Recipe:
+    """How the release sweep makes an environment for a library (``layer-conformance sweep vllm``): what to
+    install beside the suite, what to remove afterwards (wheels built for another torch that break the
+    import), and whether the library brings its own torch instead of the sweep's pinned one."""
+
+    requirements: tuple[str, ...]
+    remove: tuple[str, ...] = ()
+    own_torch: bool = False
+
+
+@dataclass(frozen=True)
 class Adapter:
     """A library made into an implementation by code of the suite (``--impl transformers``).
 
     An entry point in group ``layer_conformance.adapters`` that names an ``Adapter`` is loaded by calling
     ``load(name)``; ``requires`` are the top-level modules it needs, checked without importing anything
-    (the pytest-xdist controller checks ``--impl`` values so), and ``install`` says how to get them."""
+    (the pytest-xdist controller checks ``--impl`` values so), ``install`` says how to get them, and
+    ``recipe`` how the sweep makes an environment for it (None: the sweep cannot target it by name)."""
 
     load: Callable[[str], Implementation]
     requires: tuple[str, ...] = ()
     install: str = ""
+    recipe: Recipe | None = None
