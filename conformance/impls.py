@@ -30,6 +30,8 @@ from .implementation import Adapter, Implementation, ImplError
 
 __all__ = [
     "ADAPTER_GROUP",
+    "adapter",
+    "adapter_names",
     "ENTRY_POINT_GROUP",
     "ImplError",
     "Implementation",
@@ -81,6 +83,18 @@ def _adapter_entry(spec: str) -> md.EntryPoint | None:
         if ep.name == spec:
             return ep
     return None
+
+
+def adapter(name: str) -> Adapter | None:
+    """The adapter registered under ``name`` (loading it imports the adapter's module, never its library), or
+    None when no adapter has that name."""
+    ep = _adapter_entry(name)
+    return None if ep is None else _adapter(ep)
+
+
+def adapter_names() -> list[str]:
+    """The names of the registered adapters."""
+    return sorted(ep.name for ep in md.entry_points(group=ADAPTER_GROUP))
 
 
 def _adapter(ep: md.EntryPoint) -> Adapter:

@@ -11,7 +11,9 @@ each contract name fakerope lacks is missing, and leaves unjudged the inputs fak
 * examples the adapter cannot judge are discarded and counted; a property none of whose examples could be
   judged is ``missing``, with what every example needed;
 * the reasons a library gives for a missing name reach the skip and the report;
-* a malformed declaration is a one-line usage error naming it.
+* a malformed declaration is a one-line usage error naming it;
+* ``layer-conformance sweep fakerope`` makes the library's environment from its adapter's recipe and writes
+  the parity page.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+
+from layer_conformance.tools import cli, sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKELIB = ROOT / "tests" / "fakelib"
@@ -139,3 +144,73 @@ def test_a_malformed_declaration_is_a_one_line_error_naming_it(pytester, differe
     assert message in errors[0]
     if "::" not in difference["pattern"] or not difference.get("rule"):
         assert "badlib: DESIGN_DIFFERENCES[0]: " in errors[0]
+
+
+# --------------------------------------------------------------------------- the sweep
+
+
+def test_a_library_target_gets_its_environment_from_its_adapters_recipe(tmp_path, monkeypatch):
+    """The commands that make fakerope's environment: a venv, the pinned torch with the recipe's requirements
+    (pip's find-links passed on to uv), what the recipe removes, then the suite."""
+    monkeypatch.syspath_prepend(str(FAKELIB))
+    monkeypatch.setenv("PIP_FIND_LINKS", "/wheels")
+    monkeypatch.delenv("UV_FIND_LINKS", raising=False)
+    args, _ = sweep.parse(["fakerope", "--envs", str(tmp_path), "--uv", "uv", "--python", "3.11"])
+    assert args.releases == ["fakerope"]
+    recipe = SimpleNamespace(requirements=("fakerope==1.0",), remove=("torchvision",), own_torch=False)
+    monkeypatch.setattr(sweep, "_recipe", lambda target: recipe if target == "fakerope" else None)
+    envs = sweep.Environments(args)
+    calls: list[list[str]] = []
+    monkeypatch.setattr(envs, "_call", lambda command, what: calls.append(command))
+    python, note = envs.ensure("fakerope")
+    assert note == "new" and envs.path("fakerope").name.endswith("-fakerope")
+    assert envs.path("5.24.0").name.endswith("-transformers5.24.0")
+    venv, install, remove, suite = calls
+    assert venv[:2] == ["uv", "venv"]
+    assert install[:3] == ["uv", "pip", "install"] and "--find-links=/wheels" in install
+    assert envs.torch in install and "fakerope==1.0" in install
+    assert not any(arg.startswith("transformers") for arg in install)
+    assert remove[:3] == ["uv", "pip", "uninstall"] and remove[-1] == "torchvision"
+    assert "--no-deps" in suite
+
+
+def test_an_unknown_target_is_a_one_line_error(capsys):
+    assert cli.main(["sweep", "nolib"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("layer-conformance sweep: 'nolib' is neither a release (X.Y.Z, or X.Y for the latest patch)")
+    assert "vllm" in err and "torchtune" in err and err.count("\n") == 1
+
+
+def test_sweep_of_a_library_writes_the_parity_page(tmp_path, monkeypatch, capsys, bug_line):
+    """``layer-conformance sweep fakerope --parity PAGE`` (its environment: this one): the library's run, its
+    bug from the xfails line with its repro, its rule by design with its source, what it lacks and why."""
+    monkeypatch.syspath_prepend(str(FAKELIB))
+    for name, value in library_env("1.0").items():
+        monkeypatch.setenv(name, value)
+    # the library's environment is this one, with fakerope on the path the sweep would otherwise clear
+    monkeypatch.setattr(sweep.Environments, "ensure", lambda self, target: (Path(sys.executable), "cached"))
+    monkeypatch.setattr(sweep, "_child_env", lambda: dict(os.environ))
+    monkeypatch.chdir(tmp_path)
+    page, out = tmp_path / "docs" / "ecosystem.md", tmp_path / "out"
+    command = ["sweep", "fakerope", "--out", str(out), "-n", "0", "--parity", str(page)]
+    code = cli.main([*command, "--", "-k", SELECTION, "--xfails-file", f"fakerope={bug_line}"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "[1/1] library fakerope (1.0): env 0.0 s (cached), suite " in printed
+    assert "== changes between consecutive releases" not in printed  # one library: no series
+    assert f"{bug_line}:2 (==1.0): agrees" not in printed  # agreeing lines are not listed
+    assert "1 lines, 1 agree" in printed
+
+    text = page.read_text()
+    assert "| fakerope | 1.0 | 0 | 1 | 1 | 5 |" in text  # passed, bug, design, missing
+    assert "| `rotary_embedding` | default-half | ≠ design |" in text
+    assert "| `rotary_embedding` | linear-half | ✗ bug |" in text
+    assert "default-interleaved" not in text  # a row no library has anything of is left out
+    assert "Missing in every library: `dynamic_rope_update`." in text
+    assert "### fakerope 1.0: the linear module's fast path raises" in text
+    assert "- **Repro** (imports the library alone): `python repro.py`" in text
+    assert f"- **Recorded in**: `{bug_line}:2`" in text
+    assert "Source: `fakerope/__init__.py: RotaryEmbedding.forward" in text
+    assert "dynamic_rope_update` -- fakerope computes its cache once" in text
+    assert f"Regenerate: `layer-conformance sweep fakerope --parity docs/ecosystem.md -- -k '{SELECTION}'" in text
+    assert str(tmp_path) not in text.replace(str(bug_line), "")  # no path of this machine but the user's file

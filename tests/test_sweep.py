@@ -189,7 +189,7 @@ def test_usage_errors_are_one_line(capsys):
     assert cli.main(["sweep", "4.57.6", "--impl", "reference"]) == 2
     assert capsys.readouterr().err == "layer-conformance sweep: give releases or --impl implementations, not both\n"
     assert cli.main(["sweep", "latest"]) == 2
-    assert "'latest' is not a release" in capsys.readouterr().err
+    assert "'latest' is neither a release (X.Y.Z, or X.Y for the latest patch) nor a library" in capsys.readouterr().err
 
 
 def test_arguments_after_the_separator_go_to_pytest_and_xfails_files_to_their_implementation():

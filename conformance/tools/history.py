@@ -57,7 +57,7 @@ SWEEP_FORMAT = "layer-conformance-sweep/1"
 #: outcomes that make a release's run unclean
 UNCLEAN = ("failed", "error", "crashed", "stale")
 #: outcomes of a property that ran and failed
-FAILING = ("failed", "error", "crashed", "xfailed")
+FAILING = ("failed", "error", "crashed", "xfailed", "differs")
 #: outcomes of a property that ran and passed
 PASSING = ("passed", "stale")
 
@@ -68,7 +68,8 @@ class Run:
 
     label: str
     report: dict[str, Any] | None = None
-    #: "release" (a transformers release: named by its version) or "impl" (named by its spec)
+    #: "release" (a transformers release: named by its version), "library" (a library with an adapter, in an
+    #: environment of its own: named by its name and version) or "impl" (of this environment: named by its spec)
     kind: str = "release"
     error: str | None = None
     env_seconds: float = 0.0
@@ -87,8 +88,13 @@ class Run:
 
     @property
     def name(self) -> str:
-        """How the run is named in histories and tables: a release by its version, an implementation by its spec."""
-        return self.version if self.kind == "release" else self.label
+        """How the run is named in histories and tables: a release by its version, a library by its name and
+        version, an implementation by its spec."""
+        if self.kind == "release":
+            return self.version
+        if self.kind == "library":
+            return f"{self.label} {self.version}" if self.report else self.label
+        return self.label
 
     @property
     def impl(self) -> str | None:
@@ -160,6 +166,12 @@ def describe(segments: Sequence[Segment], labels: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
+def releases(runs: Sequence[Run]) -> list[Run]:
+    """The runs that form a series, in which a property's outcome can change from one to the next: releases and
+    implementations of one environment, not the libraries a sweep runs beside them (each its own code)."""
+    return [run for run in runs if run.kind != "library"]
+
+
 def changes(runs: Sequence[Run]) -> list[tuple[str, list[Segment]]]:
     """The properties whose outcome changes somewhere in the runs, ordered by the release of their first change."""
     changed = [(k, s) for k, s in histories(runs).items() if len(s) > 1]
@@ -227,6 +239,15 @@ def suggest_range(statuses: Sequence[str], versions: Sequence[str]) -> str | Non
     return ",".join(parts) or "*"
 
 
+def _shows(entry: XfailEntry, result: dict[str, Any]) -> bool:
+    """Whether a result shows the failure ``entry`` describes: its first failure is that one, or the entry is
+    among those its failures matched (a test with several distinct failures, each described by another line)."""
+    if result["outcome"] not in FAILING:
+        return False
+    matched = result["outcome"] in ("xfailed", "differs") and entry.source in (result.get("xfail") or "").split("; ")
+    return matched or message_matches(entry.failure, result.get("message", ""))
+
+
 def check_xfails(entries: Iterable[tuple[str, XfailEntry]], runs: Sequence[Run]) -> list[RangeCheck]:
     """Every (implementation, xfail line) against the runs of that implementation."""
     checks = []
@@ -238,9 +259,7 @@ def check_xfails(entries: Iterable[tuple[str, XfailEntry]], runs: Sequence[Run])
                 statuses.append("-")
                 continue
             covered = [r for r in run.results if entry.covers(test_key(str(r.get("nodeid", ""))))]
-            bad = [
-                r for r in covered if r["outcome"] in FAILING and message_matches(entry.failure, r.get("message", ""))
-            ]
+            bad = [r for r in covered if _shows(entry, r)]
             good = [r for r in covered if r["outcome"] in PASSING]
             statuses.append("bad" if bad else "good" if good else "-")
         check = RangeCheck(entry, impl, statuses)
@@ -293,7 +312,8 @@ def update_versions(text: str, fixes: dict[int, str]) -> str:
 def summary(runs: Sequence[Run], checks: Sequence[RangeCheck], command: Sequence[str] = ()) -> dict[str, Any]:
     """The sweep as plain data: runs (label, version, counts, times), per property its test key and segments
     (outcome and, for failures, the message), the changes in words, the xfail checks."""
-    labels = [run.name for run in runs]
+    series = releases(runs)
+    labels = [run.name for run in series]
     test_keys: dict[str, str] = {}
     for run in runs:
         for r in run.results:
@@ -330,7 +350,7 @@ def summary(runs: Sequence[Run], checks: Sequence[RangeCheck], command: Sequence
             }
             for key, segments in histories(runs).items()
         },
-        "changes": [{"key": key, "history": describe(segments, labels)} for key, segments in changes(runs)],
+        "changes": [{"key": key, "history": describe(segments, labels)} for key, segments in changes(series)],
         "xfails": [
             {
                 "source": c.entry.source,
@@ -400,7 +420,13 @@ def markdown(data: dict[str, Any], surface_section: Sequence[str] = (), regenera
     )
     if regenerate:
         lines += ["", f"Regenerate: `{regenerate}`."]
-    lines += ["", "## Releases", "", "| release | " + " | ".join(OUTCOMES) + " | env | suite |", "|---" * 11 + "|"]
+    lines += [
+        "",
+        "## Releases",
+        "",
+        "| release | " + " | ".join(OUTCOMES) + " | env | suite |",
+        "|---" * (len(OUTCOMES) + 3) + "|",
+    ]
     for r in runs:
         counts = r.get("counts") or {}
         cells = [str(counts.get(o, 0)) if counts.get(o) else "" for o in OUTCOMES]

@@ -54,6 +54,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,8 @@ from pathlib import Path
 
 from ..formats.report import ReportError, load_report
 from ..formats.xfails import XfailEntry, XfailFileError, bundled_entries, read_xfails
+from ..implementation import ImplError, Recipe
+from ..impls import adapter, adapter_names
 from . import history
 from .history import Run
 
@@ -127,8 +130,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "releases",
         nargs="*",
-        help="transformers releases in order: X.Y.Z, or X.Y for the latest patch of a minor release "
-        "(default: the published matrix, 4.53.3 to 5.24.0)",
+        metavar="TARGET",
+        help="in order: transformers releases (X.Y.Z, or X.Y for the latest patch of a minor release) and "
+        "libraries with an adapter (vllm, mlx_lm, torchtitan, megatron, torchtune), each in its own environment "
+        "(default: the published matrix of transformers releases, 4.53.3 to 5.24.0)",
     )
     parser.add_argument(
         "--impl",
@@ -141,7 +146,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--envs",
         default=None,
-        help="where release environments are kept (default: $XDG_CACHE_HOME or ~/.cache, layer-conformance/envs)",
+        help="where the targets' environments are kept (default: $LAYER_CONFORMANCE_ENVS, else $XDG_CACHE_HOME or "
+        "~/.cache, layer-conformance/envs)",
     )
     parser.add_argument("--python", default=None, help="Python version of the environments (default: this one's)")
     parser.add_argument("--torch", default=None, help="torch version to pin (default: the one installed here)")
@@ -165,6 +171,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--markdown", default=None, metavar="PATH", help="also write the matrix to PATH")
     parser.add_argument("--summary", default=None, metavar="PATH", help="also write sweep.json to PATH")
     parser.add_argument(
+        "--parity",
+        default=None,
+        metavar="PATH",
+        help="also write the parity table of the library targets (docs/ecosystem.md) to PATH",
+    )
+    parser.add_argument(
         "--update-xfails",
         default=None,
         metavar="FILE",
@@ -182,9 +194,13 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     args = _parser().parse_args(argv)
     if args.impl and args.releases:
         raise SweepError("give releases or --impl implementations, not both")
-    for release in args.releases:
-        if not _RELEASE.match(release):
-            raise SweepError(f"{release!r} is not a release (X.Y.Z, or X.Y for the latest patch)")
+    for target in args.releases:
+        if not _RELEASE.match(target) and _recipe(target) is None:
+            libraries = ", ".join(n for n in adapter_names() if _recipe(n) is not None)
+            raise SweepError(
+                f"{target!r} is neither a release (X.Y.Z, or X.Y for the latest patch) nor a library the sweep "
+                f"installs ({libraries})"
+            )
     if not args.workers.isdigit():
         raise SweepError(f"-n {args.workers}: expected a number of workers")
     return args, pytest_args
@@ -241,12 +257,28 @@ def _env_python(env: Path) -> Path:
 
 
 def _default_envs() -> Path:
+    if os.environ.get("LAYER_CONFORMANCE_ENVS"):
+        return Path(os.environ["LAYER_CONFORMANCE_ENVS"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "layer-conformance" / "envs"
 
 
+def _recipe(target: str) -> Recipe | None:
+    """The environment recipe of a library target (an adapter's), or None."""
+    if _RELEASE.match(target):
+        return None
+    try:
+        found = adapter(target)
+    except ImplError:
+        return None
+    return found.recipe if found is not None else None
+
+
 class Environments:
-    """One virtual environment per release, made with uv and kept for the next sweep."""
+    """One virtual environment per target -- a transformers release, or a library with the recipe its adapter
+    gives -- made with uv and kept for the next sweep.  pip's own ``PIP_FIND_LINKS`` reach uv too (as
+    ``--find-links``, unless ``UV_FIND_LINKS`` is set): a machine whose pip finds a CPU build of torch there
+    gives it to the environments."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.uv = _uv(args.uv)
@@ -256,10 +288,17 @@ class Environments:
         self.torch = f"torch=={torch.split('+')[0]}" if torch else "torch"
         self.suite = args.suite.split() if args.suite else suite_requirement()
         self.pip_args = list(args.pip_arg)
+        links = os.environ.get("PIP_FIND_LINKS", "").split() if not os.environ.get("UV_FIND_LINKS") else []
+        self.find_links = [f"--find-links={link}" for link in links]
 
-    def path(self, release: str) -> Path:
+    def path(self, target: str) -> Path:
         torch = self.torch.removeprefix("torch==") if "==" in self.torch else "any"
-        return self.root / f"py{self.python}-torch{torch}-transformers{release}"
+        recipe = _recipe(target)
+        if recipe is None:
+            return self.root / f"py{self.python}-torch{torch}-transformers{target}"
+        return self.root / (
+            f"py{self.python}-{target}" if recipe.own_torch else f"py{self.python}-torch{torch}-{target}"
+        )
 
     def _call(self, command: list[str], what: str) -> None:
         done = subprocess.run(command, capture_output=True, text=True)
@@ -267,19 +306,25 @@ class Environments:
             lines = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
             raise SweepError(f"{what} failed: {' / '.join(lines[-3:]) or f'exit {done.returncode}'}")
 
-    def ensure(self, release: str) -> tuple[Path, str]:
+    def ensure(self, target: str) -> tuple[Path, str]:
         """The environment's python, and "new" or "cached"."""
-        env = self.path(release)
+        env = self.path(target)
         python = _env_python(env)
         note = "cached" if python.exists() else "new"
         if note == "new":
             env.parent.mkdir(parents=True, exist_ok=True)
             self._call([*self.uv, "venv", "-q", "--python", self.python, str(env)], f"uv venv {env}")
-        transformers = f"transformers=={release}" if release.count(".") == 2 else f"transformers~={release}.0"
-        install = [*self.uv, "pip", "install", "-q", "--python", str(python)]
-        self._call(
-            [*install, self.torch, transformers, *BASE_REQUIREMENTS, *self.pip_args], f"installing {transformers}"
-        )
+        install = [*self.uv, "pip", "install", "-q", "--python", str(python), *self.find_links]
+        recipe = _recipe(target)
+        if recipe is None:
+            wanted = [f"transformers=={target}" if target.count(".") == 2 else f"transformers~={target}.0"]
+            torch = [self.torch]
+        else:
+            wanted, torch = list(recipe.requirements), [] if recipe.own_torch else [self.torch]
+        self._call([*install, *torch, *wanted, *BASE_REQUIREMENTS, *self.pip_args], f"installing {' '.join(wanted)}")
+        if recipe is not None and recipe.remove:
+            # wheels built for another torch that break the library's import
+            self._call([*self.uv, "pip", "uninstall", "-q", "--python", str(python), *recipe.remove], "uninstalling")
         self._call([*install, "--no-deps", *self.suite, *self.pip_args], "installing the suite")
         return python, note
 
@@ -352,7 +397,7 @@ def _counts(run: Run) -> str:
     if run.report is None:
         return f"did not run: {run.error}"
     counts = run.counts()
-    order = ("passed", "xfailed", "missing", "skipped", "failed", "error", "crashed", "stale")
+    order = ("passed", "xfailed", "differs", "missing", "skipped", "failed", "error", "crashed", "stale")
     return ", ".join(f"{counts[o]} {o}" for o in order if counts.get(o)) or "no results"
 
 
@@ -387,7 +432,8 @@ class Runner:
         if index in self.done:
             return self.done[index]
         label = self.targets[index]
-        run = Run(label, kind="release" if self.envs is not None else "impl")
+        library = self.envs is not None and _recipe(label) is not None
+        run = Run(label, kind="impl" if self.envs is None else "library" if library else "release")
         out = self.out / _safe(label)
         if self.args.reuse and (out / "report.json").exists():
             _load(run, out / "report.json")
@@ -398,7 +444,7 @@ class Runner:
                 started = time.perf_counter()
                 if self.envs is not None:
                     python, run.env_note = self.envs.ensure(label)
-                    impl = "transformers"
+                    impl = label if library else "transformers"
                 else:
                     python, impl = Path(sys.executable), label
                 run.env_seconds = time.perf_counter() - started
@@ -412,7 +458,7 @@ class Runner:
             except SweepError as exc:
                 run.error = str(exc)
         self.done[index] = run
-        what = "transformers" if self.kind == "transformers" else "implementation"
+        what = "implementation" if self.kind != "transformers" else "library" if library else "transformers"
         self.write(_progress(len(self.done) - 1, len(self.targets), what, run))
         return run
 
@@ -520,22 +566,25 @@ def _surface_section(runs: Sequence[Run]) -> list[str]:
 def sweep(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
     args, pytest_args = parse(argv)
     runner = Runner(args, pytest_args, write)
-    what = "implementations" if runner.kind == "impl" else "transformers releases"
-    write(f"layer-conformance sweep: {len(runner.targets)} {what} -> {runner.out}")
+    what = "implementations" if runner.kind == "impl" else "targets"
+    noun = what if len(runner.targets) != 1 else what.removesuffix("s")
+    write(f"layer-conformance sweep: {len(runner.targets)} {noun} -> {runner.out}")
     if runner.envs is not None:
         write(f"  environments: {runner.envs.root} (python {runner.envs.python}, {runner.envs.torch})")
     indices = bisect(len(runner.targets), runner) if args.bisect else range(len(runner.targets))
     runs = [runner(i) for i in indices]
     done = [run for run in runs if run.report is not None]
-    labels = [run.name for run in done]
+    series = history.releases(done)
+    labels = [run.name for run in series]
 
-    write("")
-    write(f"== changes between consecutive releases ({len(done)} run) ==")
-    changed = history.changes(done)
-    for key, segments in changed:
-        write(f"{key}: {history.describe(segments, labels)}")
-    if not changed:
-        write("none: every property has the same outcome in every release")
+    if len(series) > 1:
+        write("")
+        write(f"== changes between consecutive releases ({len(series)} run) ==")
+        changed = history.changes(series)
+        for key, segments in changed:
+            write(f"{key}: {history.describe(segments, labels)}")
+        if not changed:
+            write("none: every property has the same outcome in every release")
 
     try:
         entries = xfail_entries([run.impl for run in done if run.impl], pytest_args)
@@ -556,13 +605,23 @@ def sweep(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
 
     # the command as anyone would rerun it: no paths of this machine (environments, output, suite)
     rerun = [*(f"--impl={i}" for i in args.impl), *args.releases, *(["--", *pytest_args] if pytest_args else [])]
-    regenerate = " ".join(["layer-conformance", "sweep", *rerun])
+    regenerate = shlex.join(["layer-conformance", "sweep", *rerun])
     data = history.summary(runs, checks, command=["layer-conformance", "sweep", *rerun])
     text = history.markdown(data, _surface_section(done), regenerate=regenerate.strip())
     as_json = json.dumps(data, indent=1) + "\n"
     runner.out.mkdir(parents=True, exist_ok=True)
     (runner.out / "sweep.json").write_text(as_json, encoding="utf-8")
     (runner.out / "matrix.md").write_text(text, encoding="utf-8")
+    if args.parity:
+        from .ecosystem import markdown as parity
+
+        # the page's own path as anyone names it: relative to where the sweep ran, if it is below it
+        page = Path(args.parity).resolve()
+        named = page.relative_to(Path.cwd()) if page.is_relative_to(Path.cwd()) else Path(page.name)
+        again = ["layer-conformance", "sweep", *(f"--impl={i}" for i in args.impl), *args.releases]
+        again += ["--parity", named.as_posix(), *(["--", *pytest_args] if pytest_args else [])]
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(parity(runs, entries, regenerate=shlex.join(again)), encoding="utf-8")
     for path, content in ((args.markdown, text), (args.summary, as_json)):
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)

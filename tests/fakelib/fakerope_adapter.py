@@ -3,8 +3,8 @@ fakerope through what its public module computes, declares the rule fakerope doc
 why each contract name it lacks is missing, and leaves unjudged the inputs fakerope has no counterpart for.
 
 Registered by ``fakerope-1.0.dist-info`` beside it (entry point ``fakerope`` of group
-``layer_conformance.adapters``): the directory on the path makes ``--impl fakerope`` work as it does for the
-adapters the suite ships."""
+``layer_conformance.adapters``): the directory on the path makes ``--impl fakerope`` and ``layer-conformance
+sweep fakerope`` work as they do for the adapters the suite ships."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from layer_conformance.adapters import common
 from layer_conformance.contract import NAMES
-from layer_conformance.implementation import Adapter, Difference, Implementation, ImplError
+from layer_conformance.implementation import Adapter, Difference, Implementation, ImplError, Recipe
 
 TYPES = ("default", "linear")
 
@@ -66,4 +66,6 @@ def load(name: str = "fakerope") -> Implementation:
     return Implementation(name=name, obj=namespace, origin=fakerope.__file__, version=fakerope.__version__)
 
 
-ADAPTER = Adapter(load, requires=("fakerope",), install="put tests/fakelib on the path")
+ADAPTER = Adapter(
+    load, requires=("fakerope",), install="put tests/fakelib on the path", recipe=Recipe(("fakerope==1.0",))
+)

@@ -1,0 +1,232 @@
+"""The parity table of other libraries against the contract (``docs/ecosystem.md``), from a sweep's reports.
+
+``layer-conformance sweep vllm mlx_lm torchtitan megatron torchtune 5.24.0 --parity PATH`` writes it: every
+library in its own environment, a transformers release beside them as the baseline.  From each run's report:
+
+* one row per contract name and variant (the parameters of a property's id: a RoPE type, a layout, a
+  backend), one column per target; a cell is the verdict of the properties of that row: ``✓ pass`` (every
+  one passed), ``✗ bug`` (a failure, or a known bug of the library's xfails file), ``≠ design`` (the rules
+  the library declares it does differently, none a bug), ``– missing`` (the library has no counterpart);
+  a letter or symbol and a word in every cell, so that it reads without colour;
+* each bug, from the xfails line its tests matched, told as its maintainers want it: the library's version,
+  what goes wrong, expected against actual, and a repro that imports the library alone;
+* each difference the library declares by design, with its own words and where it says so;
+* every result of each library, with the entry (xfails line or declared difference) it matched;
+* per library, what it has no counterpart for (missing, with the reason) and the examples left unjudged.
+
+Plain JSON in, Markdown out; this module imports no torch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from ..formats.xfails import XfailEntry, bundled_entries
+from .history import Run
+
+__all__ = ["markdown", "verdict"]
+
+#: Cell of a row, from the outcomes of its properties: the worst decides.
+_VERDICTS = (
+    ("failed", "✗ bug"),
+    ("error", "✗ bug"),
+    ("crashed", "✗ bug"),
+    ("xfailed", "✗ bug"),
+    ("stale", "✓ pass"),
+    ("differs", "≠ design"),
+    ("passed", "✓ pass"),
+    ("missing", "– missing"),
+    ("skipped", "– missing"),
+)
+_PARAMS = re.compile(r"\[(.*)\]$")
+#: The cells of a row some library has something of.
+_JUDGED = ("✓ pass", "✗ bug", "≠ design")
+
+
+def verdict(outcomes: Sequence[str]) -> str:
+    """The cell for a row whose properties had these outcomes (empty: not run)."""
+    for outcome, cell in _VERDICTS:
+        if outcome in outcomes:
+            return cell
+    return " "
+
+
+def _row(result: dict[str, Any]) -> tuple[str, str]:
+    """(contract name, variant) of a result: its first name, and the parameters of its key."""
+    name = (result.get("apis") or ["(none)"])[0]
+    match = _PARAMS.search(result["key"])
+    return name, match[1] if match else ""
+
+
+def _title(text: str) -> str:
+    """The first clause of a bug's description (up to its first colon or full stop), or of that its first part."""
+    head = text.split(": ", 1)[0].split(". ", 1)[0]
+    return head if len(head) <= 120 else head.split(", ", 1)[0]
+
+
+def _column(run: Run) -> str:
+    return f"transformers {run.label}" if run.kind == "release" else run.label
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(runs: Sequence[Run], entries: Sequence[tuple[str, XfailEntry]] = (), regenerate: str = "") -> str:
+    """The page: the libraries, the parity table, the bugs, the differences by design, what is missing.
+    ``entries``: the (implementation, xfails line) pairs the runs used (the sweep's; by default the bundled
+    files of the libraries)."""
+    if not entries:
+        entries = [(run.impl or run.label, e) for run in runs for e in bundled_entries(run.impl or run.label)]
+    done = [run for run in runs if run.report is not None]
+    lines = ["# Other libraries against the contract", ""]
+    lines.append(
+        "Each library runs the whole suite in an environment of its own, through an adapter that judges what it "
+        "computes through its public outputs (`layer_conformance/adapters/`); a transformers release runs beside "
+        "them as the baseline. A cell is the verdict of that row's properties: ✓ pass, ✗ bug (a failure, or a "
+        "known bug with its repro below), ≠ design (a rule the library documents doing differently, below), "
+        "– missing (no counterpart in the library)."
+    )
+    if regenerate:
+        lines += [
+            "",
+            f"Regenerate: `{regenerate}` (each environment made with uv, beside the sweep's torch pin; pip's "
+            "`PIP_FIND_LINKS` reaches uv, so a directory of CPU wheels there keeps CUDA builds out).",
+        ]
+    lines += [
+        "",
+        "## Targets",
+        "",
+        "| target | version | pass | bug | design | missing | unjudged examples | environment | suite |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        if run.report is None:
+            lines.append(f"| {_column(run)} | - | did not run: {_cell(run.error or '?')} | | | | | | |")
+            continue
+        counts = run.counts()
+        bugs = sum(counts.get(o, 0) for o in ("failed", "error", "crashed", "xfailed"))
+        unjudged = sum(sum((r.get("unsupported") or {}).values()) for r in run.results)
+        lines.append(
+            f"| {_column(run)} | {run.version} | {counts.get('passed', 0)} | {bugs} | {counts.get('differs', 0)} | "
+            f"{counts.get('missing', 0) + counts.get('skipped', 0)} | {unjudged} | "
+            f"{run.env_seconds:.0f} s ({run.env_note or '-'}) | {run.suite_seconds:.0f} s |"
+        )
+
+    cells: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for run in done:
+        for r in run.results:
+            cells[_row(r)][run.label].append(r["outcome"])
+    libraries = [run for run in done if run.kind != "release"]
+    judged = [row for row, per in cells.items() if any(verdict(per[lib.label]) in _JUDGED for lib in libraries)]
+    lines += [
+        "",
+        "## Parity",
+        "",
+        "Rows a library has something of; the others are listed after the table.",
+        "",
+        "| contract name | variant | " + " | ".join(_column(run) for run in done) + " |",
+        "|---|---|" + "---|" * len(done),
+    ]
+    for name, variant in sorted(judged):
+        per = cells[(name, variant)]
+        lines.append(f"| `{name}` | {variant or '-'} | " + " | ".join(verdict(per[run.label]) for run in done) + " |")
+    absent = sorted({name for name, _ in cells} - {name for name, _ in judged})
+    if absent:
+        lines += ["", "Missing in every library: " + ", ".join(f"`{n}`" for n in absent) + "."]
+
+    lines += ["", "## Bugs", ""]
+    found = False
+    for run in libraries:
+        lines_of = {e.source: e for impl, e in entries if impl == (run.impl or run.label)}
+        # one bug per repro: the lines of one root cause (the properties meeting it in different ways) together
+        hit: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for r in run.results:
+            for source in (r.get("xfail") or "").split("; "):
+                if source in lines_of and r["outcome"] in ("xfailed", "failed"):
+                    hit[lines_of[source].repro][source].append(r["key"])
+        failed = [r for r in run.results if r["outcome"] in ("failed", "error", "crashed") and not r.get("xfail")]
+        for repro, by_line in hit.items():
+            found = True
+            sources = sorted(by_line, key=lambda s: int(s.rpartition(":")[2]))
+            e = lines_of[sources[0]]
+            keys = sorted({k for s in sources for k in by_line[s]})
+            what, _, expected = e.reason.partition(" Expected")
+            lines += [
+                f"### {run.name}: {_title(e.reason)}",
+                "",
+                f"- **Version**: {run.label} {run.version} (the line applies to `{e.versions or 'every version'}`)",
+                f"- **What goes wrong**: {what.strip()}",
+            ]
+            if expected:
+                lines.append(f"- **Expected vs actual**: Expected{expected.rstrip('.')}.")
+            lines += [
+                f"- **Repro** (imports the library alone): `{repro}`",
+                f"- **Properties that catch it** ({len(keys)}): " + ", ".join(f"`{k}`" for k in keys),
+                "- **Recorded in**: " + ", ".join(f"`{s}`" for s in sources),
+                "",
+            ]
+        for r in failed:
+            found = True
+            lines += [f"### {run.name}: unrecorded failure of `{r['key']}`", "", f"- {_cell(r['message'])}", ""]
+            if r.get("repro"):
+                lines.append(f"- Repro: `{r['repro']}` in its report")
+    if not found:
+        lines.append("none")
+
+    lines += ["", "## Differences by design", ""]
+    declared = False
+    for run in libraries:
+        impl = next(iter(run.report.get("implementations") or [{}]))
+        # the results each declared rule accounts for (alone, or beside a bug of the same property)
+        hits = Counter(
+            source
+            for r in run.results
+            if r["outcome"] in ("differs", "xfailed")
+            for source in (r.get("xfail") or "").split("; ")
+        )
+        for index, d in enumerate(impl.get("differences") or []):
+            declared = True
+            n = hits.get(f"{run.label}: DESIGN_DIFFERENCES[{index}]", 0)
+            seen = f"{n} result{'s' if n != 1 else ''}" if n else "no result of this run attributed to it"
+            lines.append(f"- **{run.name}** ({seen}): {_cell(d['rule'])}. Source: `{_cell(d['source'])}`.")
+    if not declared:
+        lines.append("none")
+
+    lines += [
+        "",
+        "## Every result",
+        "",
+        "Each property's outcome in each library (the missing ones by reason below).",
+        "",
+    ]
+    for run in libraries:
+        judged_results = sorted((r for r in run.results if r["outcome"] not in ("missing", "skipped")),
+                                key=lambda r: r["key"])  # fmt: skip
+        missed = len(run.results) - len(judged_results)
+        lines += [f"<details><summary>{run.name}: {len(judged_results)} judged, {missed} missing</summary>", ""]
+        lines += ["| property | outcome | entry |", "|---|---|---|"]
+        for r in judged_results:
+            lines.append(f"| `{_cell(r['key'])}` | {r['outcome']} | {_cell(r.get('xfail') or '')} |")
+        lines += ["", "</details>", ""]
+
+    lines += ["", "## Missing, and left unjudged", ""]
+    for run in libraries:
+        impl = next(iter(run.report.get("implementations") or [{}]))
+        reasons: dict[str, list[str]] = defaultdict(list)
+        for name in impl.get("missing") or []:
+            reasons[(impl.get("missing_reasons") or {}).get(name, "")].append(name)
+        lines.append(f"**{run.name}**")
+        lines.append("")
+        for why, names in sorted(reasons.items()):
+            lines.append(f"- missing: {', '.join(f'`{n}`' for n in names)}" + (f" -- {why}" if why else ""))
+        unjudged: Counter[str] = Counter()
+        for r in run.results:
+            unjudged.update(r.get("unsupported") or {})
+        for what, n in unjudged.most_common():
+            lines.append(f"- unjudged: {n} example{'s' if n != 1 else ''}: {_cell(what)}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
