@@ -1,0 +1,63 @@
+"""Each adapter hands what its library computes to the verdict: a bug seeded into the library itself
+(``tests/seeded``) makes a row fail that passes, or shows only its known bug, without it.
+
+The rows are judged by the explicit examples alone (Hypothesis profile ``explicit-only``, nothing drawn), so
+that the bug is found whatever the seed.  Each case needs its library, which the suite's CI environment does not
+hold: a library absent here is skipped with how to get it.  In the library's environment (``layer-conformance
+sweep <library>`` makes one; or ``pip install`` the adapter's ``install`` line beside the suite), from a
+checkout of the suite::
+
+    python -m pytest tests/test_seeded_libraries.py
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from layer_conformance.impls import adapter
+
+ROOT = Path(__file__).resolve().parent.parent
+ROTATION = "test_rope.py::test_rotation_matches_the_float64_definition[{}]"
+#: (library, the seeded bug, the result it must fail)
+SEEDED = [
+    ("vllm", "vllm_positions_off_by_one", ROTATION.format("default-half")),
+    ("torchtune", "torchtune_positions_off_by_one", ROTATION.format("default-interleaved")),
+    ("torchtitan", "torchtitan_positions_off_by_one", ROTATION.format("default-half")),
+    ("megatron", "megatron_turns_backwards", ROTATION.format("default-half")),
+    ("mlx_lm", "mlx_lm_positions_off_by_one", ROTATION.format("default-half")),
+    ("mlx_lm", "mlx_lm_attention_drops_sinks", "test_attention.py::test_sinks_follow_the_declared_rule[mlx]"),
+]
+
+
+def outcome(tmp_path: Path, library: str, key: str, *plugin: str) -> dict:
+    out = tmp_path / ("seeded" if plugin else "plain")
+    name = key.split("::")[1].split("[")[0]
+    variant = key[key.index("[") + 1 : -1]
+    command = [sys.executable, "-m", "pytest", "--pyargs", "layer_conformance", "--impl", library]
+    command += ["-p", "no:cacheprovider", "-p", "tests._explicit_only", "--hypothesis-profile=explicit-only"]
+    command += ["-k", f"{name} and {variant}", f"--conformance-report={out}", *plugin]
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(command, cwd=tmp_path, env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True)
+    assert (out / "report.json").exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    (result,) = [r for r in json.loads((out / "report.json").read_text())["results"] if r["key"] == key]
+    return result
+
+
+@pytest.mark.parametrize(("library", "bug", "key"), SEEDED, ids=[bug for _, bug, _ in SEEDED])
+def test_a_bug_seeded_in_the_library_fails_its_row_whatever_the_seed(tmp_path, library, bug, key):
+    found = adapter(library)
+    absent = [m for m in found.requires if importlib.util.find_spec(m) is None]
+    if absent:
+        pytest.skip(f"{', '.join(absent)} is not installed here: {found.install}")
+    plain = outcome(tmp_path, library, key)
+    assert plain["outcome"] in ("passed", "xfailed", "differs"), plain
+    seeded = outcome(tmp_path, library, key, "-p", f"tests.seeded.{bug}")
+    assert seeded["outcome"] == "failed", seeded
+    assert seeded["message"].startswith("AssertionError"), seeded
