@@ -192,7 +192,8 @@ def test_sweep_of_a_library_writes_the_parity_page(tmp_path, monkeypatch, capsys
     monkeypatch.setattr(sweep, "_child_env", lambda: dict(os.environ))
     monkeypatch.chdir(tmp_path)
     page, out = tmp_path / "docs" / "ecosystem.md", tmp_path / "out"
-    command = ["sweep", "fakerope", "--out", str(out), "-n", "0", "--parity", str(page)]
+    # --uv: the environment is never made (the sweep would otherwise need uv to find it)
+    command = ["sweep", "fakerope", "--out", str(out), "-n", "0", "--parity", str(page), "--uv", "uv"]
     code = cli.main([*command, "--", "-k", SELECTION, "--xfails-file", f"fakerope={bug_line}"])
     printed = capsys.readouterr().out
     assert code == 0, printed
