@@ -2,8 +2,8 @@
 (``tests/seeded``) makes a row fail that passes, or shows only its known bug, without it.
 
 The rows are judged by the explicit examples alone (Hypothesis profile ``explicit-only``, nothing drawn), so
-that the bug is found whatever the seed.  Each case needs its library, which the suite's CI environment does not
-hold: a library absent here is skipped with how to get it.  In the library's environment (``layer-conformance
+that the bug is found whatever the seed.  Each case needs its library: the fake one (``tests/fakelib``) runs
+everywhere, CI included; a real library absent here is skipped with how to get it.  In the library's environment (``layer-conformance
 sweep <library>`` makes one; or ``pip install`` the adapter's ``install`` line beside the suite), from a
 checkout of the suite::
 
@@ -24,9 +24,12 @@ import pytest
 from layer_conformance.impls import adapter
 
 ROOT = Path(__file__).resolve().parent.parent
+FAKELIB = ROOT / "tests" / "fakelib"
 ROTATION = "test_rope.py::test_rotation_matches_the_float64_definition[{}]"
 #: (library, the seeded bug, the result it must fail)
 SEEDED = [
+    # the fake library (tests/fakelib), which CI has: the init functions read off its rotation
+    ("fakerope", "fakerope_turns_backwards", "test_rope.py::test_init_function_matches_reference[default]"),
     ("vllm", "vllm_positions_off_by_one", ROTATION.format("default-half")),
     ("torchtune", "torchtune_positions_off_by_one", ROTATION.format("default-interleaved")),
     ("torchtitan", "torchtitan_positions_off_by_one", ROTATION.format("default-half")),
@@ -43,15 +46,17 @@ def outcome(tmp_path: Path, library: str, key: str, *plugin: str) -> dict:
     command = [sys.executable, "-m", "pytest", "--pyargs", "layer_conformance", "--impl", library]
     command += ["-p", "no:cacheprovider", "-p", "tests._explicit_only", "--hypothesis-profile=explicit-only"]
     command += ["-k", f"{name} and {variant}", f"--conformance-report={out}", *plugin]
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    done = subprocess.run(command, cwd=tmp_path, env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True)
+    path = os.pathsep.join(filter(None, [str(ROOT), str(FAKELIB), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, "FAKEROPE_VERSION": "1.1"}
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert (out / "report.json").exists(), done.stdout[-3000:] + done.stderr[-3000:]
     (result,) = [r for r in json.loads((out / "report.json").read_text())["results"] if r["key"] == key]
     return result
 
 
 @pytest.mark.parametrize(("library", "bug", "key"), SEEDED, ids=[bug for _, bug, _ in SEEDED])
-def test_a_bug_seeded_in_the_library_fails_its_row_whatever_the_seed(tmp_path, library, bug, key):
+def test_a_bug_seeded_in_the_library_fails_its_row_whatever_the_seed(tmp_path, monkeypatch, library, bug, key):
+    monkeypatch.syspath_prepend(str(FAKELIB))  # the fake library's adapter is found as the real ones are
     found = adapter(library)
     absent = [m for m in found.requires if importlib.util.find_spec(m) is None]
     if absent:
