@@ -50,7 +50,6 @@ __all__ = [
     "failure_matches",
     "first_mismatch",
     "leaves",
-    "match",
     "message_matches",
     "parse_xfails",
     "read_xfails",
@@ -237,10 +236,3 @@ def bundled_entries(impl_name: str) -> list[XfailEntry]:
     if not resource.is_file():
         return []
     return parse_xfails(resource.read_text(encoding="utf-8"), f"layer_conformance/xfails/{impl_name}.txt")
-
-
-def match(entries: list[XfailEntry], test_key: str, version: str | None) -> XfailEntry | None:
-    for entry in entries:
-        if entry.applies(test_key, version):
-            return entry
-    return None

@@ -25,14 +25,17 @@ class Plan:
     missing: list[str] = field(default_factory=list)
     #: the reason of the skip marker selection added (missing names, unselected dtype), if any
     skip: str | None = None
-    #: the expected-failure entry that applies: reason, repro, source, kind ("bug", "design"), failure (when the entry
-    #: describes one)
-    xfail: dict[str, str] | None = None
-    #: the other entries that apply to this test (source, failure, kind, reason): a distinct failure of the test
-    #: may be any of them
-    xfail_also: list[dict[str, str | None]] = field(default_factory=list)
+    #: every expected-failure entry that applies, its bugs before the differences its implementation declares:
+    #: reason, repro, source, kind ("bug", "design"), failure (None: any failure).  The first one marks the test;
+    #: each distinct failure of the test may be any of them
+    expected: list[dict[str, str | None]] = field(default_factory=list)
     #: entries for this test whose version range leaves this version out: source, failure
     xfail_elsewhere: list[dict[str, str | None]] = field(default_factory=list)
+
+    @property
+    def xfail(self) -> dict[str, str | None] | None:
+        """The entry that marks the test as an expected failure (the first that applies), or None."""
+        return self.expected[0] if self.expected else None
 
 
 PLAN = pytest.StashKey[Plan]()

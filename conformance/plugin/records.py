@@ -87,19 +87,12 @@ def _skip_message(call: pytest.CallInfo[None]) -> str:
     return str(getattr(exc, "msg", "") or exc or "")
 
 
-def expected_entries(plan: Plan) -> list[dict[str, Any]]:
-    """Every entry that applies to the planned test: the first one, then the others."""
-    return [plan.xfail, *plan.xfail_also] if plan.xfail is not None else []
-
-
 def match_failures(plan: Plan, exc: BaseException) -> tuple[list[dict[str, Any]], BaseException | None]:
     """The entry describing each failure of ``exc`` (itself, or each of a group: Hypothesis' distinct failures),
     the first of the test's entries that does; and the first failure none describes (None when each is)."""
     matched: list[dict[str, Any]] = []
     for leaf in leaves(exc):
-        entry = next(
-            (e for e in expected_entries(plan) if e.get("failure") is None or failure_matches(e["failure"], leaf)), None
-        )
+        entry = next((e for e in plan.expected if e["failure"] is None or failure_matches(e["failure"], leaf)), None)
         if entry is None:
             return matched, leaf
         if entry not in matched:
@@ -113,9 +106,9 @@ def decide(
     """(outcome, reason, message) that this report's phase decides; ``matched``: the entries describing its
     failures (an expected failure is ``differs`` when each is a difference by design, ``xfailed`` when one is
     a bug)."""
-    entries = matched or expected_entries(plan)[:1]
+    entries = matched or plan.expected[:1]
     xfail_reason = "; ".join(e["reason"] for e in entries) if entries else str(getattr(report, "wasxfail", ""))
-    expected = "differs" if entries and all(e.get("kind") == "design" for e in entries) else "xfailed"
+    expected = "differs" if entries and all(e["kind"] == "design" for e in entries) else "xfailed"
     error = exception_message(call.excinfo.value) if call.excinfo is not None else ""
     if report.when == "setup":
         if report.skipped:
@@ -218,7 +211,7 @@ class Recorder:
             return ""
         report.outcome = "failed"
         del report.wasxfail
-        described = "; ".join(f"{e['source']} ({e.get('failure') or 'any failure'})" for e in expected_entries(plan))
+        described = "; ".join(f"{e['source']} ({e.get('failure') or 'any failure'})" for e in plan.expected)
         why = f"not the expected failure of {described}"
         report.sections.append(("layer-conformance", f"{why}: got {exception_message(unmatched)}"))
         return why

@@ -217,20 +217,17 @@ class Selection:
             entries = self.xfails.get(impl.name, [])
             key = test_key(nodeid)
             applying = [e for e in entries if e.applies(key, impl.version)]
-            entry = applying[0] if applying else None
+            plan.expected = [
+                {"reason": e.reason, "repro": e.repro, "source": e.source, "kind": e.kind, "failure": e.failure}
+                for e in applying
+            ]
             plan.xfail_elsewhere = [
                 {"source": e.source, "failure": e.failure}
                 for e in entries
-                if e is not entry and e.covers(key) and not e.in_range(impl.version)
+                if e.covers(key) and not e.in_range(impl.version)
             ]
-            if entry is not None:
-                plan.xfail = {"reason": entry.reason, "repro": entry.repro, "source": entry.source, "kind": entry.kind}
-                if entry.failure is not None:
-                    plan.xfail["failure"] = entry.failure
-                # the other entries for this test: each failure of the test must be one of them
-                plan.xfail_also = [
-                    {"source": e.source, "failure": e.failure, "kind": e.kind, "reason": e.reason} for e in applying[1:]
-                ]
+            if applying:
+                entry = applying[0]
                 what = "differs by design: " if entry.kind == "design" else ""
                 where = "source" if entry.kind == "design" else "repro"
                 item.add_marker(
