@@ -38,6 +38,7 @@ __all__ = [
     "REPRO_TEMPLATE",
     "ReportError",
     "Result",
+    "XFAIL_SEPARATOR",
     "build_report",
     "compact_lines",
     "load_report",
@@ -45,10 +46,19 @@ __all__ = [
     "surface_lines",
     "write_report",
     "write_scripts",
+    "xfail_sources",
 ]
 
 FORMAT = "layer-conformance-report/1"
 OUTCOMES = ("passed", "failed", "error", "crashed", "xfailed", "differs", "stale", "missing", "skipped")
+#: Between the entries a result's ``xfail`` field names (a test whose distinct failures matched several).
+XFAIL_SEPARATOR = "; "
+
+
+def xfail_sources(result: Mapping[str, Any]) -> list[str]:
+    """The entries (``file:line`` of an xfails line, ``<impl>: DESIGN_DIFFERENCES[i]``) a result names."""
+    text = result.get("xfail") or ""
+    return text.split(XFAIL_SEPARATOR) if text else []
 
 
 @dataclass
@@ -109,7 +119,7 @@ def build_report(
     rule, source, failure and versions); ``attention_backends`` (the selected
     backend keys, and the ones ``all`` left out with the reason); ``results`` (one per test: nodeid,
     key, impl, apis, outcome, reason, message, example, repro, duration, examples; ``xfail``: the
-    expected-failure entry that applied, ``xfail_outside``: an entry describing this failure outside its
+    expected-failure entries that applied (:func:`xfail_sources`), ``xfail_outside``: an entry describing this failure outside its
     version range; ``unsupported``: examples discarded for an input the implementation has no counterpart for;
     ``regimes``: the regimes of the input space its strategies declared and those its
     examples reached, see :mod:`layer_conformance.strategies.regimes`); ``matrix`` (impl -> API ->

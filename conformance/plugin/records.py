@@ -61,6 +61,7 @@ from typing import Any
 import pytest
 
 from .. import channel
+from ..formats.report import XFAIL_SEPARATOR
 from ..formats.xfails import failure_matches, leaves
 from ..missing import Missing
 from . import options
@@ -180,7 +181,7 @@ class Recorder:
             "message": message,
         }
         if plan.xfail is not None and outcome in ("xfailed", "differs", "stale", "failed"):
-            record["xfail"] = "; ".join(e["source"] for e in matched) if matched else plan.xfail["source"]
+            record["xfail"] = XFAIL_SEPARATOR.join(e["source"] for e in matched) if matched else plan.xfail["source"]
         if outcome == "failed" and exc is not None and not unexpected:
             outside = [
                 e["source"] for e in plan.xfail_elsewhere if e["failure"] is None or failure_matches(e["failure"], exc)

@@ -24,8 +24,9 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from ..formats.report import xfail_sources
 from ..formats.xfails import XfailEntry, bundled_entries
-from .history import Run
+from .history import Run, table_cell
 
 __all__ = ["markdown", "verdict"]
 
@@ -71,8 +72,17 @@ def _column(run: Run) -> str:
     return f"transformers {run.label}" if run.kind == "release" else run.label
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _facts(run: Run) -> dict[str, Any]:
+    """The session facts of a run's (one) implementation."""
+    return next(iter(run.report.get("implementations") or [{}])) if run.report else {}
+
+
+def _unjudged(run: Run) -> Counter[str]:
+    """Examples the run's implementation left unjudged, per reason."""
+    counted: Counter[str] = Counter()
+    for r in run.results:
+        counted.update(r.get("unsupported") or {})
+    return counted
 
 
 def markdown(runs: Sequence[Run], entries: Sequence[tuple[str, XfailEntry]] = (), regenerate: str = "") -> str:
@@ -82,6 +92,20 @@ def markdown(runs: Sequence[Run], entries: Sequence[tuple[str, XfailEntry]] = ()
     if not entries:
         entries = [(run.impl or run.label, e) for run in runs for e in bundled_entries(run.impl or run.label)]
     done = [run for run in runs if run.report is not None]
+    libraries = [run for run in done if run.kind != "release"]
+    lines = [
+        *_introduction(regenerate),
+        *_targets(runs),
+        *_parity(done, libraries),
+        *_bugs(libraries, entries),
+        *_differences(libraries),
+        *_every_result(libraries),
+        *_missing(libraries),
+    ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _introduction(regenerate: str) -> list[str]:
     lines = ["# Other libraries against the contract", ""]
     lines.append(
         "Each library runs the whole suite in an environment of its own, through an adapter that judges what it "
@@ -96,7 +120,11 @@ def markdown(runs: Sequence[Run], entries: Sequence[tuple[str, XfailEntry]] = ()
             f"Regenerate: `{regenerate}` (each environment made with uv, beside the sweep's torch pin; pip's "
             "`PIP_FIND_LINKS` reaches uv, so a directory of CPU wheels there keeps CUDA builds out).",
         ]
-    lines += [
+    return lines
+
+
+def _targets(runs: Sequence[Run]) -> list[str]:
+    lines = [
         "",
         "## Targets",
         "",
@@ -105,24 +133,25 @@ def markdown(runs: Sequence[Run], entries: Sequence[tuple[str, XfailEntry]] = ()
     ]
     for run in runs:
         if run.report is None:
-            lines.append(f"| {_column(run)} | - | did not run: {_cell(run.error or '?')} | | | | | | |")
+            lines.append(f"| {_column(run)} | - | did not run: {table_cell(run.error or '?')} | | | | | | |")
             continue
         counts = run.counts()
         bugs = sum(counts.get(o, 0) for o in ("failed", "error", "crashed", "xfailed"))
-        unjudged = sum(sum((r.get("unsupported") or {}).values()) for r in run.results)
         lines.append(
             f"| {_column(run)} | {run.version} | {counts.get('passed', 0)} | {bugs} | {counts.get('differs', 0)} | "
-            f"{counts.get('missing', 0) + counts.get('skipped', 0)} | {unjudged} | "
+            f"{counts.get('missing', 0) + counts.get('skipped', 0)} | {sum(_unjudged(run).values())} | "
             f"{run.env_seconds:.0f} s ({run.env_note or '-'}) | {run.suite_seconds:.0f} s |"
         )
+    return lines
 
+
+def _parity(done: Sequence[Run], libraries: Sequence[Run]) -> list[str]:
     cells: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for run in done:
         for r in run.results:
             cells[_row(r)][run.label].append(r["outcome"])
-    libraries = [run for run in done if run.kind != "release"]
     judged = [row for row, per in cells.items() if any(verdict(per[lib.label]) in _JUDGED for lib in libraries)]
-    lines += [
+    lines = [
         "",
         "## Parity",
         "",
@@ -137,66 +166,73 @@ def markdown(runs: Sequence[Run], entries: Sequence[tuple[str, XfailEntry]] = ()
     absent = sorted({name for name, _ in cells} - {name for name, _ in judged})
     if absent:
         lines += ["", "Missing in every library: " + ", ".join(f"`{n}`" for n in absent) + "."]
+    return lines
 
-    lines += ["", "## Bugs", ""]
+
+def _bugs(libraries: Sequence[Run], entries: Sequence[tuple[str, XfailEntry]]) -> list[str]:
+    lines = ["", "## Bugs", ""]
     found = False
     for run in libraries:
         lines_of = {e.source: e for impl, e in entries if impl == (run.impl or run.label)}
         # one bug per repro: the lines of one root cause (the properties meeting it in different ways) together
         hit: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for r in run.results:
-            for source in (r.get("xfail") or "").split("; "):
+            for source in xfail_sources(r):
                 if source in lines_of and r["outcome"] in ("xfailed", "failed"):
                     hit[lines_of[source].repro][source].append(r["key"])
         failed = [r for r in run.results if r["outcome"] in ("failed", "error", "crashed") and not r.get("xfail")]
         for repro, by_line in hit.items():
             found = True
             sources = sorted(by_line, key=lambda s: int(s.rpartition(":")[2]))
-            e = lines_of[sources[0]]
-            keys = sorted({k for s in sources for k in by_line[s]})
-            what, _, expected = e.reason.partition(" Expected")
-            lines += [
-                f"### {run.name}: {_title(e.reason)}",
-                "",
-                f"- **Version**: {run.label} {run.version} (the line applies to `{e.versions or 'every version'}`)",
-                f"- **What goes wrong**: {what.strip()}",
-            ]
-            if expected:
-                lines.append(f"- **Expected vs actual**: Expected{expected.rstrip('.')}.")
-            lines += [
-                f"- **Repro** (imports the library alone): `{repro}`",
-                f"- **Properties that catch it** ({len(keys)}): " + ", ".join(f"`{k}`" for k in keys),
-                "- **Recorded in**: " + ", ".join(f"`{s}`" for s in sources),
-                "",
-            ]
+            lines += _bug(run, lines_of[sources[0]], repro, sources, sorted({k for s in sources for k in by_line[s]}))
         for r in failed:
             found = True
-            lines += [f"### {run.name}: unrecorded failure of `{r['key']}`", "", f"- {_cell(r['message'])}", ""]
+            lines += [f"### {run.name}: unrecorded failure of `{r['key']}`", "", f"- {table_cell(r['message'])}", ""]
             if r.get("repro"):
                 lines.append(f"- Repro: `{r['repro']}` in its report")
     if not found:
         lines.append("none")
+    return lines
 
-    lines += ["", "## Differences by design", ""]
+
+def _bug(run: Run, e: XfailEntry, repro: str, sources: Sequence[str], keys: Sequence[str]) -> list[str]:
+    """One bug as its maintainers want it: version, what goes wrong, expected vs actual, repro, where seen."""
+    what, _, expected = e.reason.partition(" Expected")
+    lines = [
+        f"### {run.name}: {_title(e.reason)}",
+        "",
+        f"- **Version**: {run.label} {run.version} (the line applies to `{e.versions or 'every version'}`)",
+        f"- **What goes wrong**: {what.strip()}",
+    ]
+    if expected:
+        lines.append(f"- **Expected vs actual**: Expected{expected.rstrip('.')}.")
+    return [
+        *lines,
+        f"- **Repro** (imports the library alone): `{repro}`",
+        f"- **Properties that catch it** ({len(keys)}): " + ", ".join(f"`{k}`" for k in keys),
+        "- **Recorded in**: " + ", ".join(f"`{s}`" for s in sources),
+        "",
+    ]
+
+
+def _differences(libraries: Sequence[Run]) -> list[str]:
+    lines = ["", "## Differences by design", ""]
     declared = False
     for run in libraries:
-        impl = next(iter(run.report.get("implementations") or [{}]))
         # the results each declared rule accounts for (alone, or beside a bug of the same property)
-        hits = Counter(
-            source
-            for r in run.results
-            if r["outcome"] in ("differs", "xfailed")
-            for source in (r.get("xfail") or "").split("; ")
-        )
-        for index, d in enumerate(impl.get("differences") or []):
+        hits = Counter(s for r in run.results if r["outcome"] in ("differs", "xfailed") for s in xfail_sources(r))
+        for index, d in enumerate(_facts(run).get("differences") or []):
             declared = True
             n = hits.get(f"{run.label}: DESIGN_DIFFERENCES[{index}]", 0)
             seen = f"{n} result{'s' if n != 1 else ''}" if n else "no result of this run attributed to it"
-            lines.append(f"- **{run.name}** ({seen}): {_cell(d['rule'])}. Source: `{_cell(d['source'])}`.")
+            lines.append(f"- **{run.name}** ({seen}): {table_cell(d['rule'])}. Source: `{table_cell(d['source'])}`.")
     if not declared:
         lines.append("none")
+    return lines
 
-    lines += [
+
+def _every_result(libraries: Sequence[Run]) -> list[str]:
+    lines = [
         "",
         "## Every result",
         "",
@@ -204,29 +240,27 @@ def markdown(runs: Sequence[Run], entries: Sequence[tuple[str, XfailEntry]] = ()
         "",
     ]
     for run in libraries:
-        judged_results = sorted((r for r in run.results if r["outcome"] not in ("missing", "skipped")),
-                                key=lambda r: r["key"])  # fmt: skip
-        missed = len(run.results) - len(judged_results)
-        lines += [f"<details><summary>{run.name}: {len(judged_results)} judged, {missed} missing</summary>", ""]
+        judged = sorted((r for r in run.results if r["outcome"] not in ("missing", "skipped")), key=lambda r: r["key"])
+        missed = len(run.results) - len(judged)
+        lines += [f"<details><summary>{run.name}: {len(judged)} judged, {missed} missing</summary>", ""]
         lines += ["| property | outcome | entry |", "|---|---|---|"]
-        for r in judged_results:
-            lines.append(f"| `{_cell(r['key'])}` | {r['outcome']} | {_cell(r.get('xfail') or '')} |")
+        for r in judged:
+            lines.append(f"| `{table_cell(r['key'])}` | {r['outcome']} | {table_cell(r.get('xfail') or '')} |")
         lines += ["", "</details>", ""]
+    return lines
 
-    lines += ["", "## Missing, and left unjudged", ""]
+
+def _missing(libraries: Sequence[Run]) -> list[str]:
+    lines = ["", "## Missing, and left unjudged", ""]
     for run in libraries:
-        impl = next(iter(run.report.get("implementations") or [{}]))
+        facts = _facts(run)
         reasons: dict[str, list[str]] = defaultdict(list)
-        for name in impl.get("missing") or []:
-            reasons[(impl.get("missing_reasons") or {}).get(name, "")].append(name)
-        lines.append(f"**{run.name}**")
-        lines.append("")
+        for name in facts.get("missing") or []:
+            reasons[(facts.get("missing_reasons") or {}).get(name, "")].append(name)
+        lines += [f"**{run.name}**", ""]
         for why, names in sorted(reasons.items()):
             lines.append(f"- missing: {', '.join(f'`{n}`' for n in names)}" + (f" -- {why}" if why else ""))
-        unjudged: Counter[str] = Counter()
-        for r in run.results:
-            unjudged.update(r.get("unsupported") or {})
-        for what, n in unjudged.most_common():
-            lines.append(f"- unjudged: {n} example{'s' if n != 1 else ''}: {_cell(what)}")
+        for what, n in _unjudged(run).most_common():
+            lines.append(f"- unjudged: {n} example{'s' if n != 1 else ''}: {table_cell(what)}")
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    return lines

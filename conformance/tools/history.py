@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..formats.keys import test_key
-from ..formats.report import OUTCOMES
+from ..formats.report import OUTCOMES, xfail_sources
 from ..formats.xfails import XfailEntry, message_matches
 
 __all__ = [
@@ -49,8 +49,10 @@ __all__ = [
     "histories",
     "markdown",
     "message_matches",
+    "releases",
     "suggest_range",
     "summary",
+    "table_cell",
 ]
 
 SWEEP_FORMAT = "layer-conformance-sweep/1"
@@ -244,7 +246,7 @@ def _shows(entry: XfailEntry, result: dict[str, Any]) -> bool:
     among those its failures matched (a test with several distinct failures, each described by another line)."""
     if result["outcome"] not in FAILING:
         return False
-    matched = result["outcome"] in ("xfailed", "differs") and entry.source in (result.get("xfail") or "").split("; ")
+    matched = result["outcome"] in ("xfailed", "differs") and entry.source in xfail_sources(result)
     return matched or message_matches(entry.failure, result.get("message", ""))
 
 
@@ -392,7 +394,8 @@ def _upstream(text: str) -> str:
     return ", ".join(f"[#{n}](https://github.com/huggingface/transformers/issues/{n})" for n in refs) or "-"
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
+    """Text made safe for one cell of a Markdown table."""
     return text.replace("|", "\\|").replace("\n", " ")
 
 
@@ -431,7 +434,7 @@ def markdown(data: dict[str, Any], surface_section: Sequence[str] = (), regenera
         counts = r.get("counts") or {}
         cells = [str(counts.get(o, 0)) if counts.get(o) else "" for o in OUTCOMES]
         if r.get("error"):
-            cells = [f"did not run: {_cell(r['error'])}"] + [""] * (len(OUTCOMES) - 1)
+            cells = [f"did not run: {table_cell(r['error'])}"] + [""] * (len(OUTCOMES) - 1)
         times = f"{r.get('env_seconds', 0):.0f} s ({r.get('env') or '-'})", f"{r.get('suite_seconds', 0):.0f} s"
         lines.append(f"| {r.get('name') or r['version']} | " + " | ".join(cells) + f" | {times[0]} | {times[1]} |")
 
@@ -461,13 +464,13 @@ def markdown(data: dict[str, Any], surface_section: Sequence[str] = (), regenera
         span = "every release checked" if len(bad) == ran else f"{len(bad)} of {ran} checked"
         reason = _reason_head(x)
         lines.append(
-            f"| `{_cell(x['pattern'])}` | {_cell(reason)} | {span} | {first_bad} | {first_fixed} | "
+            f"| `{table_cell(x['pattern'])}` | {table_cell(reason)} | {span} | {first_bad} | {first_fixed} | "
             f"{_upstream(x.get('reason_text', ''))} |"
         )
     unexercised = [x for x in data.get("xfails", []) if all(s == "-" for s in x["statuses"])]
     if unexercised:
         lines += ["", "Not exercised by this sweep (their tests did not run): "]
-        lines += [f"- `{_cell(x['pattern'])}` ({x['versions'] or 'every version'})" for x in unexercised]
+        lines += [f"- `{table_cell(x['pattern'])}` ({x['versions'] or 'every version'})" for x in unexercised]
 
     lines += [
         "",
