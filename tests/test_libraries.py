@@ -155,10 +155,10 @@ def test_a_library_target_gets_its_environment_from_its_adapters_recipe(tmp_path
     monkeypatch.syspath_prepend(str(FAKELIB))
     monkeypatch.setenv("PIP_FIND_LINKS", "/wheels")
     monkeypatch.delenv("UV_FIND_LINKS", raising=False)
-    args, _ = sweep.parse(["fakerope", "--envs", str(tmp_path), "--uv", "uv", "--python", "3.11"])
-    assert args.releases == ["fakerope"]
     recipe = SimpleNamespace(requirements=("fakerope==1.0",), remove=("torchvision",), own_torch=False)
     monkeypatch.setattr(sweep, "_recipe", lambda target: recipe if target == "fakerope" else None)
+    args, _ = sweep.parse(["fakerope", "--envs", str(tmp_path), "--uv", "uv", "--python", "3.11"])
+    assert args.releases == ["fakerope"]
     envs = sweep.Environments(args)
     calls: list[list[str]] = []
     monkeypatch.setattr(envs, "_call", lambda command, what: calls.append(command))

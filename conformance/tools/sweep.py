@@ -194,13 +194,19 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     args = _parser().parse_args(argv)
     if args.impl and args.releases:
         raise SweepError("give releases or --impl implementations, not both")
+    #: the library targets' environment recipes (a target not in it is a transformers release)
+    args.recipes = {}
     for target in args.releases:
-        if not _RELEASE.match(target) and _recipe(target) is None:
+        if _RELEASE.match(target):
+            continue
+        recipe = _recipe(target)
+        if recipe is None:
             libraries = ", ".join(n for n in adapter_names() if _recipe(n) is not None)
             raise SweepError(
                 f"{target!r} is neither a release (X.Y.Z, or X.Y for the latest patch) nor a library the sweep "
                 f"installs ({libraries})"
             )
+        args.recipes[target] = recipe
     if not args.workers.isdigit():
         raise SweepError(f"-n {args.workers}: expected a number of workers")
     return args, pytest_args
@@ -264,9 +270,8 @@ def _default_envs() -> Path:
 
 
 def _recipe(target: str) -> Recipe | None:
-    """The environment recipe of a library target (an adapter's), or None."""
-    if _RELEASE.match(target):
-        return None
+    """The environment recipe of the adapter named ``target``, or None (no such adapter, or none the sweep can
+    install)."""
     try:
         found = adapter(target)
     except ImplError:
@@ -288,12 +293,13 @@ class Environments:
         self.torch = f"torch=={torch.split('+')[0]}" if torch else "torch"
         self.suite = args.suite.split() if args.suite else suite_requirement()
         self.pip_args = list(args.pip_arg)
+        self.recipes: dict[str, Recipe] = args.recipes
         links = os.environ.get("PIP_FIND_LINKS", "").split() if not os.environ.get("UV_FIND_LINKS") else []
         self.find_links = [f"--find-links={link}" for link in links]
 
     def path(self, target: str) -> Path:
         torch = self.torch.removeprefix("torch==") if "==" in self.torch else "any"
-        recipe = _recipe(target)
+        recipe = self.recipes.get(target)
         if recipe is None:
             return self.root / f"py{self.python}-torch{torch}-transformers{target}"
         return self.root / (
@@ -315,7 +321,7 @@ class Environments:
             env.parent.mkdir(parents=True, exist_ok=True)
             self._call([*self.uv, "venv", "-q", "--python", self.python, str(env)], f"uv venv {env}")
         install = [*self.uv, "pip", "install", "-q", "--python", str(python), *self.find_links]
-        recipe = _recipe(target)
+        recipe = self.recipes.get(target)
         if recipe is None:
             wanted = [f"transformers=={target}" if target.count(".") == 2 else f"transformers~={target}.0"]
             torch = [self.torch]
@@ -432,7 +438,7 @@ class Runner:
         if index in self.done:
             return self.done[index]
         label = self.targets[index]
-        library = self.envs is not None and _recipe(label) is not None
+        library = self.envs is not None and label in self.args.recipes
         run = Run(label, kind="impl" if self.envs is None else "library" if library else "release")
         out = self.out / _safe(label)
         if self.args.reuse and (out / "report.json").exists():
