@@ -49,11 +49,19 @@ class Implementation:
         """Contract names this implementation lacks."""
         return [n for n in NAMES if not self.has(n)]
 
-    def missing_reason(self, name: str) -> str:
-        """``missing: <name> in <impl>``, with why when the implementation says (its ``MISSING_REASONS`` hook)."""
+    def _why_missing(self, name: str) -> str:
         reasons = self.hook("MISSING_REASONS", {})
         why = reasons.get(name) if hasattr(reasons, "get") else None
+        return str(why) if why else ""
+
+    def missing_reason(self, name: str) -> str:
+        """``missing: <name> in <impl>``, with why when the implementation says (its ``MISSING_REASONS`` hook)."""
+        why = self._why_missing(name)
         return f"missing: {name} in {self.name}" + (f" ({why})" if why else "")
+
+    def missing_reasons(self) -> dict[str, str]:
+        """Why the implementation lacks each contract name it lacks, where it says."""
+        return {name: why for name in self.missing() if (why := self._why_missing(name))}
 
     def differences(self) -> list[Difference]:
         """The rules this implementation declares it does differently by design (its ``DESIGN_DIFFERENCES`` hook)."""

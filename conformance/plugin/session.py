@@ -213,12 +213,6 @@ class _Runner:
             self._surfaces[impl.name] = facts_of(impl)
         return self._surfaces[impl.name]
 
-    @staticmethod
-    def missing_reasons(impl: Any) -> dict[str, str]:
-        """Why the implementation lacks each contract name it lacks, where it says (its ``MISSING_REASONS``)."""
-        reasons = impl.hook("MISSING_REASONS", {})
-        return {n: str(reasons[n]) for n in impl.missing() if hasattr(reasons, "get") and reasons.get(n)}
-
     def facts(self) -> dict[str, Any]:
         import hypothesis
         import torch
@@ -233,8 +227,12 @@ class _Runner:
                     "origin": i.origin,
                     "version": i.version,
                     "missing": i.missing(),
-                    **({"missing_reasons": reasons} if (reasons := self.missing_reasons(i)) else {}),
-                    **({"differences": [dataclasses.asdict(d) for d in i.differences()]} if i.differences() else {}),
+                    **({"missing_reasons": reasons} if (reasons := i.missing_reasons()) else {}),
+                    **(
+                        {"differences": [dataclasses.asdict(d) for d in declared]}
+                        if (declared := i.differences())
+                        else {}
+                    ),
                     **i.details,
                     "surface": self.surface(i),
                 }
