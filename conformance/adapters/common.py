@@ -30,7 +30,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-__all__ = ["init_functions", "layout_pairs", "quiet", "standard_parameters"]
+__all__ = ["flat_config", "init_functions", "layout_pairs", "quiet", "read_mask_table", "standard_parameters"]
 
 #: ``rotate(config, query, key, position_ids, interleaved) -> (query, key)``: a rotary_embedding
 Rotation = Callable[..., tuple[Any, Any]]
@@ -86,6 +86,26 @@ def init_functions(
         return init
 
     return {rope_type: make(rope_type) for rope_type in types}
+
+
+def flat_config(canonical: Any) -> Any:
+    """The ``rope_config`` hook of a library that takes the RoPE options one by one (not an HF config): the
+    canonical config itself, None for one nested by layer type (a model of such a library takes one layer's)."""
+    return None if canonical.layer_type else canonical
+
+
+def read_mask_table(table: Callable[[int], Any]) -> Callable[..., Any]:
+    """A mask function of the contract's form ``(batch_idx, head_idx, q_idx, kv_idx)`` reading a library's mask
+    table: ``table(n)`` is its boolean ``[n, n]`` torch tensor (True attends) for ``n`` positions, read at
+    ``(q_idx, kv_idx)`` with ``n`` the largest index asked for plus one."""
+
+    def mask_function(batch_idx, head_idx, q_idx, kv_idx):
+        import torch
+
+        q, kv = torch.as_tensor(q_idx), torch.as_tensor(kv_idx)
+        return table(max(int(q.max()), int(kv.max())) + 1).to(q.device)[q, kv]
+
+    return mask_function
 
 
 @contextlib.contextmanager

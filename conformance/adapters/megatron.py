@@ -204,14 +204,7 @@ def _mask_table(n: int, window: int | None) -> Any:
 
 
 def _mask_function(window: int | None) -> Any:
-    def mask_function(batch_idx, head_idx, q_idx, kv_idx):
-        import torch
-
-        q, kv = torch.as_tensor(q_idx), torch.as_tensor(kv_idx)
-        table = _mask_table(int(max(int(q.max()), int(kv.max()))) + 1, window)
-        return table.to(q.device)[q, kv]
-
-    return mask_function
+    return common.read_mask_table(lambda n: _mask_table(n, window))
 
 
 def causal_mask_function(batch_idx, head_idx, q_idx, kv_idx):
@@ -222,11 +215,6 @@ def causal_mask_function(batch_idx, head_idx, q_idx, kv_idx):
 def sliding_window_causal_mask_function(sliding_window: int):
     """Megatron's ``get_sliding_window_causal_mask`` with window ``(sliding_window - 1, 0)``."""
     return _mask_function(sliding_window)
-
-
-def _config(canonical: Any) -> Any:
-    """The canonical config itself (Megatron reads its own TransformerConfig); None for one nested by layer type."""
-    return None if canonical.layer_type else canonical
 
 
 def load(name: str = "megatron") -> Implementation:
@@ -246,7 +234,7 @@ def load(name: str = "megatron") -> Implementation:
         ),
         causal_mask_function=causal_mask_function,
         sliding_window_causal_mask_function=sliding_window_causal_mask_function,
-        rope_config=_config,
+        rope_config=common.flat_config,  # Megatron reads its own TransformerConfig
         DESIGN_DIFFERENCES=DIFFERENCES,
         MISSING_REASONS=MISSING,
         __version__=version,

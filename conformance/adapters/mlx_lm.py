@@ -221,18 +221,11 @@ def _attention(mx: Any) -> Any:
 
 
 def _mask_function(window: int | None) -> Any:
+    import numpy as np
+    import torch
     from mlx_lm.models.base import create_causal_mask
 
-    def mask_function(batch_idx, head_idx, q_idx, kv_idx):
-        import numpy as np
-        import torch
-
-        q, kv = torch.as_tensor(q_idx), torch.as_tensor(kv_idx)
-        table = torch.from_numpy(np.array(create_causal_mask(int(max(int(q.max()), int(kv.max()))) + 1,
-                                                             window_size=window)))  # fmt: skip
-        return table.to(q.device)[q, kv]
-
-    return mask_function
+    return common.read_mask_table(lambda n: torch.from_numpy(np.array(create_causal_mask(n, window_size=window))))
 
 
 def causal_mask_function(batch_idx, head_idx, q_idx, kv_idx):
@@ -243,11 +236,6 @@ def causal_mask_function(batch_idx, head_idx, q_idx, kv_idx):
 def sliding_window_causal_mask_function(sliding_window: int):
     """mlx-lm's ``create_causal_mask(n, window_size=sliding_window)``."""
     return _mask_function(sliding_window)
-
-
-def _config(canonical: Any) -> Any:
-    """The canonical config itself (its scaling config is built from it); None for one nested by layer type."""
-    return None if canonical.layer_type else canonical
 
 
 def _rotary_dim(config: Any) -> int:
@@ -268,7 +256,7 @@ def load(name: str = "mlx_lm") -> Implementation:
     namespace = types.SimpleNamespace(
         rotary_embedding=rotation,
         ROPE_INIT_FUNCTIONS=common.init_functions(TYPES, rotation, _rotary_dim, lambda c: c.head_dim),
-        rope_config=_config,
+        rope_config=common.flat_config,  # its scaling config is built from it
         ATTENTION_FUNCTIONS={"mlx": _attention(mx)},
         ATTENTION_BACKENDS={"mlx": BACKEND},
         causal_mask_function=causal_mask_function,

@@ -191,11 +191,6 @@ def chunked_overlay(chunk_size: int, left_padding: Any = None):
     return _attention().get_fixed_block_mask_mod(chunk_size)
 
 
-def _config(canonical: Any) -> Any:
-    """The canonical config itself (torchtitan reads no HF config); None for one nested by layer type."""
-    return None if canonical.layer_type else canonical
-
-
 def load(name: str = "torchtitan") -> Implementation:
     try:
         with common.quiet("torchtitan"):
@@ -210,7 +205,7 @@ def load(name: str = "torchtitan") -> Implementation:
         ROPE_INIT_FUNCTIONS=common.init_functions(
             TYPES, _rotary_embedding, lambda c: c.head_dim, lambda c: c.head_dim, interleaved=True
         ),
-        rope_config=_config,
+        rope_config=common.flat_config,  # torchtitan reads no HF config
         causal_mask_function=causal_mask_function,
         sliding_window_causal_mask_function=sliding_window_causal_mask_function,
         chunked_overlay=chunked_overlay,

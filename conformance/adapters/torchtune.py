@@ -117,11 +117,6 @@ def _rotary_embedding(torchtune: Any) -> Any:
     return rotary_embedding
 
 
-def _config(canonical: Any) -> Any:
-    """The canonical config itself (torchtune reads no HF config); None for one nested by layer type."""
-    return None if canonical.layer_type else canonical
-
-
 def load(name: str = "torchtune") -> Implementation:
     try:
         with common.quiet("torchao", "torchtune"):
@@ -134,7 +129,7 @@ def load(name: str = "torchtune") -> Implementation:
     namespace = types.SimpleNamespace(
         rotary_embedding=rotation,
         ROPE_INIT_FUNCTIONS=common.init_functions(TYPES, rotation, lambda c: c.head_dim, _head_dim, interleaved=True),
-        rope_config=_config,
+        rope_config=common.flat_config,  # torchtune reads no HF config
         DESIGN_DIFFERENCES=DIFFERENCES,
         MISSING_REASONS=MISSING,
         __version__=getattr(torchtune, "__version__", None) or md.version("torchtune"),
