@@ -3,12 +3,19 @@
 :func:`run_suite` is what ``tests/test_kills.py`` and ``tests/test_surface.py`` share: the session
 fixture ``suite_run`` (``tests/conftest.py``) runs every property once on the implementation exposing
 the contract names only, the spy (``tests/impls/spy.py``) and every broken implementation.
+:func:`run_installed` runs the installed suite in a pytest of its own (another library's adapter, a
+seeded bug: what an in-process session cannot unload).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,3 +57,18 @@ def run_suite(*args: str) -> list[pytest.TestReport]:
         plugins=[collector],
     )
     return collector.reports
+
+
+def run_installed(
+    cwd: Path, out: Path, *args: str, paths: tuple[Path, ...] = (), env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """The installed suite (``--pyargs layer_conformance``) in a pytest of its own, run from ``cwd`` with
+    ``paths`` and the repository root before ``PYTHONPATH`` and ``env`` set; its output, and the report it
+    wrote to ``out`` (which it must have written)."""
+    path = os.pathsep.join(filter(None, [*map(str, paths), str(CONFORMANCE.parent), os.environ.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "pytest", "--pyargs", "layer_conformance", "-p", "no:cacheprovider"]
+    command += [f"--conformance-report={out}", *args]
+    full_env = {**os.environ, **(env or {}), "PYTHONPATH": path}
+    done = subprocess.run(command, cwd=cwd, env=full_env, capture_output=True, text=True)
+    assert (out / "report.json").exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    return done, json.loads((out / "report.json").read_text())

@@ -18,7 +18,6 @@ each contract name fakerope lacks is missing, and leaves unjudged the inputs fak
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from types import SimpleNamespace
 import pytest
 
 from layer_conformance.tools import cli, sweep
+from tests.inner import run_installed
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKELIB = ROOT / "tests" / "fakelib"
@@ -48,12 +48,8 @@ def library_env(version: str) -> dict[str, str]:
 def run(tmp_path: Path, version: str, *args: str) -> tuple[subprocess.CompletedProcess, dict[str, dict]]:
     """The selection on fakerope ``version`` in a pytest of its own; its output, and its results by key."""
     out = tmp_path / f"report-{version}"
-    command = [sys.executable, "-m", "pytest", "--pyargs", "layer_conformance", "--impl", "fakerope"]
-    command += ["-p", "no:cacheprovider", "--conformance-profile", "ci", "-k", SELECTION, "-rs"]
-    command += ["--conformance-report", str(out), *args]
-    done = subprocess.run(command, cwd=tmp_path, env=library_env(version), capture_output=True, text=True)
-    assert (out / "report.json").exists(), done.stdout + done.stderr
-    report = json.loads((out / "report.json").read_text())
+    selection = ["--impl", "fakerope", "--conformance-profile", "ci", "-k", SELECTION, "-rs", *args]
+    done, report = run_installed(tmp_path, out, *selection, paths=(FAKELIB,), env={"FAKEROPE_VERSION": version})
     return done, {r["key"]: r | {"facts": report["implementations"][0]} for r in report["results"]}
 
 

@@ -13,15 +13,12 @@ checkout of the suite::
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from layer_conformance.impls import adapter
+from tests.inner import run_installed
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKELIB = ROOT / "tests" / "fakelib"
@@ -40,17 +37,13 @@ SEEDED = [
 
 
 def outcome(tmp_path: Path, library: str, key: str, *plugin: str) -> dict:
-    out = tmp_path / ("seeded" if plugin else "plain")
     name = key.split("::")[1].split("[")[0]
     variant = key[key.index("[") + 1 : -1]
-    command = [sys.executable, "-m", "pytest", "--pyargs", "layer_conformance", "--impl", library]
-    command += ["-p", "no:cacheprovider", "-p", "tests._explicit_only", "--hypothesis-profile=explicit-only"]
-    command += ["-k", f"{name} and {variant}", f"--conformance-report={out}", *plugin]
-    path = os.pathsep.join(filter(None, [str(ROOT), str(FAKELIB), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "PYTHONPATH": path, "FAKEROPE_VERSION": "1.1"}
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert (out / "report.json").exists(), done.stdout[-3000:] + done.stderr[-3000:]
-    (result,) = [r for r in json.loads((out / "report.json").read_text())["results"] if r["key"] == key]
+    args = ["--impl", library, "-p", "tests._explicit_only", "--hypothesis-profile=explicit-only"]
+    args += ["-k", f"{name} and {variant}", *plugin]
+    out = tmp_path / ("seeded" if plugin else "plain")
+    _, report = run_installed(tmp_path, out, *args, paths=(FAKELIB,), env={"FAKEROPE_VERSION": "1.1"})
+    (result,) = [r for r in report["results"] if r["key"] == key]
     return result
 
 
