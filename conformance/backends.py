@@ -107,8 +107,7 @@ def _registry(impl: Any, name: str) -> Any:
 
 def _unregistered(impl: Any) -> dict[str, Any]:
     """The attention functions an implementation gives without a registry (its ``ATTENTION_FUNCTIONS``)."""
-    hook = getattr(impl, "hook", None)
-    functions = hook("ATTENTION_FUNCTIONS", None) if hook is not None else None
+    functions = impl.hook("ATTENTION_FUNCTIONS", None)
     return dict(functions) if hasattr(functions, "keys") else {}
 
 
