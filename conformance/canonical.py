@@ -45,6 +45,9 @@ class RopeConfig:
     #: the model's hidden size when it is not ``head_dim * num_attention_heads`` (a head_dim given
     #: explicitly that differs from ``hidden_size // num_attention_heads``, as Gemma's does)
     model_size: int | None = None
+    #: nested only: the other layer type's flat parameters (``rope_type``, ``rope_theta``, ...); empty: the
+    #: default RoPE with another base (``rope_theta * 3 + 1``)
+    other: tuple[tuple[str, Any], ...] = ()
 
     @property
     def rotary_dim(self) -> int:
@@ -94,8 +97,38 @@ class RopeConfig:
         RoPE, other base) dict under the other layer type."""
         if not self.layer_type:
             return self.flat_parameters
-        other = {"rope_type": "default", "rope_theta": self.rope_theta * 3 + 1}
-        return {name: self.flat_parameters if name == self.layer_type else dict(other) for name in LAYER_TYPES}
+        return {
+            name: self.flat_parameters if name == self.layer_type else self.other_parameters for name in LAYER_TYPES
+        }
+
+    @property
+    def other_layer_type(self) -> str:
+        """Nested only: the layer type whose parameters are :attr:`other`."""
+        return next(name for name in LAYER_TYPES if name != self.layer_type)
+
+    @property
+    def other_parameters(self) -> dict[str, Any]:
+        """Nested only: the other layer type's dict."""
+        if not self.other:
+            return {"rope_type": "default", "rope_theta": self.rope_theta * 3 + 1}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.other}
+
+    def mirrored(self) -> RopeConfig:
+        """Nested only: the same model config seen from the other layer type (its parameters this config's
+        own, these its other), so that the other layer type's expected values come from the same formulas."""
+        params = dict(self.other_parameters)
+        rope_type, rope_theta = params.pop("rope_type"), params.pop("rope_theta")
+        partial = params.pop("partial_rotary_factor", 1.0)
+        own = tuple(sorted(self.flat_parameters.items()))
+        return dataclasses.replace(
+            self,
+            rope_type=rope_type,
+            rope_theta=rope_theta,
+            partial_rotary_factor=partial,
+            params=tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())),
+            layer_type=self.other_layer_type,
+            other=tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in own),
+        )
 
     def namespace(self) -> SimpleNamespace:
         """The canonical config object: attributes plus a fresh ``rope_parameters`` dict."""

@@ -218,40 +218,67 @@ def _seq_len(position_ids: torch.Tensor) -> int:
     return int(position_ids.max()) + 1
 
 
-def _dynamic_update(module: Any, position_ids: torch.Tensor, device) -> None:
+def _state(module: Any, layer_type: str | None) -> tuple[str, str]:
+    """The RoPE type of ``layer_type`` (the module's own when None) and the prefix of its state's attributes:
+    a module giving each layer type its own RoPE (``rope_type`` a dict by layer type) keeps
+    ``<layer_type>_inv_freq``, ``<layer_type>_original_inv_freq`` and ``<layer_type>_max_seq_len_cached``."""
+    if layer_type is None:
+        return module.rope_type, ""
+    return module.rope_type[layer_type], f"{layer_type}_"
+
+
+def _init_kwargs(layer_type: str | None) -> dict[str, Any]:
+    return {} if layer_type is None else {"layer_type": layer_type}
+
+
+def _dynamic_update(module: Any, position_ids: torch.Tensor, device, layer_type: str | None = None) -> None:
+    rope_type, prefix = _state(module, layer_type)
     seq_len = _seq_len(position_ids)
-    if seq_len > module.max_seq_len_cached:  # grow
-        inv_freq, module.attention_scaling = ROPE_INIT_FUNCTIONS[module.rope_type](module.config, device, seq_len)
-        module.register_buffer("inv_freq", inv_freq, persistent=False)
-        module.max_seq_len_cached = seq_len
-    elif seq_len < module.original_max_seq_len and module.max_seq_len_cached > module.original_max_seq_len:  # reset
-        module.register_buffer("inv_freq", module.original_inv_freq.to(device), persistent=False)
-        module.max_seq_len_cached = module.original_max_seq_len
+    cached = getattr(module, f"{prefix}max_seq_len_cached", module.max_seq_len_cached)
+    if seq_len > cached:  # grow
+        inv_freq, scaling = ROPE_INIT_FUNCTIONS[rope_type](module.config, device, seq_len, **_init_kwargs(layer_type))
+        module.register_buffer(f"{prefix}inv_freq", inv_freq, persistent=False)
+        setattr(module, f"{prefix}attention_scaling", scaling)
+        setattr(module, f"{prefix}max_seq_len_cached", seq_len)
+    elif seq_len < module.original_max_seq_len and cached > module.original_max_seq_len:  # reset
+        original = getattr(module, f"{prefix}original_inv_freq").to(device)
+        module.register_buffer(f"{prefix}inv_freq", original, persistent=False)
+        setattr(module, f"{prefix}max_seq_len_cached", module.original_max_seq_len)
 
 
-def _longrope_update(module: Any, position_ids: torch.Tensor, device) -> None:
-    original = _original(module.config, module.config.rope_parameters)
+def _longrope_update(module: Any, position_ids: torch.Tensor, device, layer_type: str | None = None) -> None:
+    _, prefix = _state(module, layer_type)
+    params = module.config.rope_parameters if layer_type is None else module.config.rope_parameters[layer_type]
+    original = _original(module.config, params)
     if _seq_len(position_ids) > original:
-        long_inv_freq = getattr(module, "long_inv_freq", None)
+        long_inv_freq = getattr(module, f"{prefix}long_inv_freq", None)
         if long_inv_freq is None:
-            long_inv_freq, _ = ROPE_INIT_FUNCTIONS["longrope"](module.config, device, original + 1)
-            module.long_inv_freq = long_inv_freq
+            long_inv_freq, _ = ROPE_INIT_FUNCTIONS["longrope"](
+                module.config, device, original + 1, **_init_kwargs(layer_type)
+            )
+            setattr(module, f"{prefix}long_inv_freq", long_inv_freq)
         inv_freq = long_inv_freq.to(device)
     else:
-        inv_freq = module.original_inv_freq.to(device)
-    module.register_buffer("inv_freq", inv_freq, persistent=False)
+        inv_freq = getattr(module, f"{prefix}original_inv_freq").to(device)
+    module.register_buffer(f"{prefix}inv_freq", inv_freq, persistent=False)
 
 
 def dynamic_rope_update(rope_forward: Callable[..., Any]) -> Callable[..., Any]:
-    """Update ``self.inv_freq`` before ``rope_forward`` runs, for the dynamic RoPE types."""
+    """Update ``self.inv_freq`` before ``rope_forward`` runs, for the dynamic RoPE types.
+
+    Called with a ``layer_type`` (a module whose config nests RoPE parameters by layer type, its
+    ``rope_type`` a dict), it updates that layer type's state alone and passes ``layer_type`` on."""
 
     @functools.wraps(rope_forward)
-    def wrapper(self: Any, x: torch.Tensor, position_ids: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
-        if "dynamic" in self.rope_type:
-            _dynamic_update(self, position_ids, x.device)
-        elif self.rope_type == "longrope":
-            _longrope_update(self, position_ids, x.device)
-        return rope_forward(self, x, position_ids, *args, **kwargs)
+    def wrapper(self: Any, x: torch.Tensor, position_ids: torch.Tensor, layer_type: str | None = None) -> Any:
+        rope_type, _ = _state(self, layer_type)
+        if "dynamic" in rope_type:
+            _dynamic_update(self, position_ids, x.device, layer_type)
+        elif rope_type == "longrope":
+            _longrope_update(self, position_ids, x.device, layer_type)
+        if layer_type is None:
+            return rope_forward(self, x, position_ids)
+        return rope_forward(self, x, position_ids, layer_type=layer_type)
 
     return wrapper
 

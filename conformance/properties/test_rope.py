@@ -45,7 +45,13 @@ from layer_conformance.strategies.rope import (
     seq_lens,
 )
 from layer_conformance.support.checks import as_tensor_result, assert_close, assert_equal, call_unmutated, requires
-from layer_conformance.support.rope import formula, impl_rope_config, rotary_module, rotation_definition
+from layer_conformance.support.rope import (
+    formula,
+    impl_rope_config,
+    layered_rotary_module,
+    rotary_module,
+    rotation_definition,
+)
 from layer_conformance.support.tolerances import float32_angle_error, measured, tolerance
 
 pytestmark = requires("ROPE_INIT_FUNCTIONS")
@@ -68,9 +74,10 @@ def scaling_close(scaling, expected: float) -> bool:
 def init(impl, config: RopeConfig, seq_len: int | None = None):
     fn = impl.ROPE_INIT_FUNCTIONS[config.rope_type]
     cfg = impl_rope_config(impl, config)
+    nested = {"layer_type": config.layer_type} if config.layer_type else {}
     if seq_len is None:
-        return fn(cfg, runtime.device())
-    return fn(cfg, runtime.device(), seq_len=seq_len)
+        return fn(cfg, runtime.device(), **nested)
+    return fn(cfg, runtime.device(), seq_len=seq_len, **nested)
 
 
 def available(impl, types=ROPE_TYPES) -> tuple[str, ...]:
@@ -487,6 +494,122 @@ def test_longrope_switches_factors_at_the_original_maximum(impl, config, data):
         call = f"forwards of lengths {steps[: step + 1]} on {config}"
         assert_close(module.inv_freq.cpu(), expected.cpu(), kind="rope_init", what="inv_freq", call=call)
         assert "inv_freq" not in module.state_dict(), f"inv_freq became a persistent buffer (in state_dict) [{call}]"
+
+
+#: The regimes of forwards through a module giving each layer type its own dynamic RoPE (labelled values:
+#: ``(kind of step, index)``): each layer type's state must move alone.
+LAYERED_STEPS = Regimes(
+    "dynamic forwards per layer type",
+    {
+        "growth of one layer type past the other's cached length": lambda s: s[0] == "grow past",
+        "growth of one layer type to a length the other has already cached": lambda s: s[0] == "grow within",
+        "a forward within one layer type's cache, past the other's": lambda s: s[0] == "within past",
+        "a reset of one layer type while the other stays grown": lambda s: s[0] == "reset beside",
+        "a reset of one layer type while the other is at its original": lambda s: s[0] == "reset alone",
+    },
+)
+
+#: Pinned by an explicit example (maximum 16): every regime of :data:`LAYERED_STEPS`, alternating types.
+LAYERED_LENGTHS = (
+    ("full_attention", 20),
+    ("sliding_attention", 18),
+    ("sliding_attention", 24),
+    ("full_attention", 5),
+    ("sliding_attention", 22),
+    ("sliding_attention", 3),
+    ("full_attention", 17),
+)
+
+#: The config of that example: both layer types dynamic, with their own factor and base.
+LAYERED_CONFIG = dataclasses.replace(
+    PLAIN_CONFIGS["dynamic"],
+    layer_type="full_attention",
+    other=(("factor", 3.0), ("rope_theta", 500.0), ("rope_type", "dynamic")),
+)
+
+
+def _takes_layer_type(impl) -> bool:
+    """The decorated forward accepts ``layer_type`` (5.x); 4.57's takes ``(self, x, position_ids)``."""
+
+    def forward(self, x, position_ids, layer_type=None):  # pragma: no cover - only its signature is read
+        return x
+
+    params = inspect.signature(impl.dynamic_rope_update(forward), follow_wrapped=False).parameters
+    kinds = {p.kind for p in params.values()}
+    return "layer_type" in params or inspect.Parameter.VAR_KEYWORD in kinds
+
+
+@requires("dynamic_rope_update")
+@given(config=rope_configs(types=("dynamic",), partial_rotary=False), data=st.data())
+@example(config=LAYERED_CONFIG, data=None)
+def test_dynamic_ntk_grows_and_resets_per_layer_type(impl, config, data):
+    """A model giving each layer type its own RoPE (``rope_parameters`` nested by layer type, Gemma 3 style)
+    calls the decorated forward with ``layer_type=``: the decorator keeps each layer type's state apart
+    (``<layer_type>_inv_freq``, ``<layer_type>_original_inv_freq``, ``<layer_type>_max_seq_len_cached``,
+    the latter starting from the module's ``max_seq_len_cached``) and passes ``layer_type`` on to the
+    forward.  With both layer types dynamic, each one's state follows the dynamic NTK state machine of its
+    own forwards alone: growing past its own cached length recomputes its frequencies from its own
+    parameters at that length, a reset brings back its own original frequencies, and a forward of one
+    layer type leaves the other's frequencies untouched, the same buffer.  (A decorator whose forward
+    takes no ``layer_type`` -- transformers 4.x -- has no such form.)"""
+    if not _takes_layer_type(impl):
+        missing("dynamic_rope_update(layer_type)", impl)
+    if "layer_type" not in inspect.signature(impl.ROPE_INIT_FUNCTIONS["dynamic"]).parameters:
+        missing("ROPE_INIT_FUNCTIONS['dynamic'](layer_type)", impl)
+    max_pos = config.max_position_embeddings
+    if data is None:  # an explicit example: labelled as a drawn config
+        label_config(config)
+        steps = list(LAYERED_LENGTHS)
+    else:
+        layer_type = data.draw(st.sampled_from(LAYER_TYPES), label="layer_type")
+        factor = data.draw(st.sampled_from([1.5, 3.0, 8.0]), label="other factor")
+        theta = data.draw(st.sampled_from([500.0, 10000.0, 1e6]), label="other rope_theta")
+        other = (("factor", factor), ("rope_theta", theta), ("rope_type", "dynamic"))
+        config = dataclasses.replace(config, layer_type=layer_type, other=other)
+        steps = data.draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(LAYER_TYPES),
+                    st.integers(1, 3 * max_pos) | st.sampled_from([max_pos, max_pos + 1, max_pos - 1]),
+                ),
+                min_size=2,
+                max_size=8,
+            ),
+            label="forwards",
+        )
+    module = layered_rotary_module(impl, config, runtime.device())
+    views = {view.layer_type: view for view in (config, config.mirrored())}
+    originals = {name: init(impl, view)[0] for name, view in views.items()}
+    cached = dict.fromkeys(views, max_pos)
+    expected = dict(originals)
+    for step, (layer_type, length) in enumerate(steps):
+        other = next(name for name in views if name != layer_type)
+        mine, theirs = cached[layer_type], cached[other]
+        if length > mine:
+            kind = "grow past" if length > theirs else "grow within"
+            expected[layer_type], _ = init(impl, views[layer_type], length)
+            cached[layer_type] = length
+        elif length < max_pos and mine > max_pos:
+            kind = "reset beside" if theirs > max_pos else "reset alone"
+            expected[layer_type], cached[layer_type] = originals[layer_type], max_pos
+        else:
+            kind = "within past" if length > theirs else "unchanged"
+        LAYERED_STEPS.label((kind, step))
+        buffer = getattr(module, f"{other}_inv_freq").data_ptr()
+        x = torch.zeros(1, device=runtime.device())
+        module(x, _positions(length), layer_type)
+        call = f"forwards (layer type, length) {steps[: step + 1]} on {config}"
+        assert module.forward_calls[-1] == layer_type, (
+            f"the forward got layer_type={module.forward_calls[-1]!r}, not {layer_type!r} [{call}]"
+        )
+        for name in views:
+            state = getattr(module, f"{name}_max_seq_len_cached", module.max_seq_len_cached)
+            assert_equal(int(state), cached[name], what=f"{name}_max_seq_len_cached", call=call)
+            freqs = getattr(module, f"{name}_inv_freq")
+            assert_close(freqs.cpu(), expected[name].cpu(), kind="rope_init", what=f"{name}_inv_freq", call=call)
+        assert getattr(module, f"{other}_inv_freq").data_ptr() == buffer, (
+            f"a forward of layer type {layer_type!r} replaced {other}_inv_freq [{call}]"
+        )
 
 
 @requires("dynamic_rope_update")

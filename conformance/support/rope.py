@@ -169,3 +169,47 @@ def _rotary_class(decorator: Any) -> type:
         undecorated_forward = torch.no_grad()(rope_forward)
 
     return Rotary
+
+
+def layered_rotary_module(impl: Any, config: RopeConfig, device: Any = "cpu") -> nn.Module:
+    """A rotary embedding module giving each layer type its own RoPE, as Gemma 3's does (``config`` nested:
+    its ``layer_type`` and the other's parameters): ``rope_type`` a dict by layer type, per layer type
+    ``<layer_type>_inv_freq``, ``<layer_type>_original_inv_freq`` and ``<layer_type>_attention_scaling``
+    from the implementation's init functions called with ``layer_type=``, one ``max_seq_len_cached`` and
+    ``original_max_seq_len``; its forward ``(x, position_ids, layer_type)`` is decorated by the
+    implementation's ``dynamic_rope_update``."""
+    return _layered_rotary_class(impl.dynamic_rope_update)(impl, config, device)
+
+
+@functools.cache
+def _layered_rotary_class(decorator: Any) -> type:
+    def rope_forward(self, x: torch.Tensor, position_ids: torch.Tensor, layer_type: str | None = None):
+        """cos/sin of ``position_ids * <layer_type>_inv_freq``, times that layer type's attention scaling."""
+        self.forward_calls.append(layer_type)
+        inv_freq = getattr(self, f"{layer_type}_inv_freq")
+        scaling = getattr(self, f"{layer_type}_attention_scaling")
+        freqs = position_ids[..., None].to(torch.float32) * inv_freq.to(device=x.device, dtype=torch.float32)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        return (emb.cos() * scaling).to(x.dtype), (emb.sin() * scaling).to(x.dtype)
+
+    class LayeredRotary(nn.Module):
+        def __init__(self, impl: Any, config: RopeConfig, device: Any) -> None:
+            super().__init__()
+            self.config = impl_rope_config(impl, config)
+            self.layer_types = sorted(config.layer_types)
+            self.rope_type = {}
+            for view in (config, config.mirrored()):
+                layer_type = view.layer_type
+                self.rope_type[layer_type] = view.rope_type
+                init = impl.ROPE_INIT_FUNCTIONS[view.rope_type]
+                inv_freq, scaling = init(self.config, device, layer_type=layer_type)
+                self.register_buffer(f"{layer_type}_inv_freq", inv_freq.to(device), persistent=False)
+                self.register_buffer(f"{layer_type}_original_inv_freq", inv_freq.to(device).clone(), persistent=False)
+                setattr(self, f"{layer_type}_attention_scaling", scaling)
+            self.max_seq_len_cached = config.max_position_embeddings
+            self.original_max_seq_len = config.max_position_embeddings
+            self.forward_calls: list[str | None] = []
+
+        forward = torch.no_grad()(decorator(rope_forward))
+
+    return LayeredRotary
