@@ -9,6 +9,9 @@ module.num_key_value_groups`` (query head ``h`` reads key/value head
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -110,3 +113,13 @@ class AttentionInterface(Registry):
     """Registry of attention functions by implementation name."""
 
     _global_mapping = {"sdpa": sdpa_attention_forward}
+
+    def get_interface(self, attn_implementation: str | None, default: Callable[..., Any]) -> Callable[..., Any]:
+        """The attention function a model whose config names ``attn_implementation`` uses: the entry of that
+        key (a local one first); for ``"eager"`` (kept by each model, not registered) or ``None`` (a module
+        used on its own), ``default`` unless an entry of that key exists; any other key is a KeyError."""
+        if attn_implementation is not None and attn_implementation != "eager" and attn_implementation not in self:
+            raise KeyError(
+                f"{attn_implementation!r} is not an attention implementation registered in AttentionInterface"
+            )
+        return self.get(attn_implementation, default)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from hypothesis.stateful import (
 )
 
 from layer_conformance import runtime
+from layer_conformance.missing import missing
 from layer_conformance.support.checks import requires
 from layer_conformance.support.state import registry_snapshots, restore_snapshots
 
@@ -35,6 +36,10 @@ REGISTRIES = [
 #: Keys the machine uses: fresh ones, plus "sdpa", which both registries ship with.
 KEYS = ("sdpa", "lc-test-a", "lc-test-b", "lc-test-c")
 MISSING = "lc-test-never-set"
+#: The keys of the lookup machine: also "eager", which models keep themselves (an entry of it overrides theirs).
+LOOKUP_KEYS = (*KEYS, "eager")
+#: A key the lookup invariant sets locally on the instance it checks, and deletes again.
+PROBE = "lc-test-local-probe"
 
 
 def _value(tag: str):
@@ -48,7 +53,9 @@ def _value(tag: str):
 VALUES = [_value(t) for t in "uvwxyz"]
 
 
-def machine_for(impl, registry_name: str) -> type[RuleBasedStateMachine]:
+def machine_for(impl, registry_name: str, keys: tuple[str, ...] = KEYS, lookup=None) -> type[RuleBasedStateMachine]:
+    """The state machine over one registry; ``lookup(instance, expected entries, who)``, when given, is one more
+    invariant checked on every instance after every step."""
     cls = getattr(impl, registry_name)
 
     class RegistryMachine(RuleBasedStateMachine):
@@ -75,12 +82,12 @@ def machine_for(impl, registry_name: str) -> type[RuleBasedStateMachine]:
             self.views.append((inst, {}))
             return len(self.views) - 1
 
-        @rule(key=st.sampled_from(KEYS), value=st.sampled_from(VALUES))
+        @rule(key=st.sampled_from(keys), value=st.sampled_from(VALUES))
         def register(self, key, value):
             cls.register(key, value)
             self.global_model[key] = value
 
-        @rule(i=instances, key=st.sampled_from(KEYS), value=st.sampled_from(VALUES))
+        @rule(i=instances, key=st.sampled_from(keys), value=st.sampled_from(VALUES))
         def set_locally(self, i, key, value):
             inst, local = self.views[i]
             inst[key] = value
@@ -95,7 +102,7 @@ def machine_for(impl, registry_name: str) -> type[RuleBasedStateMachine]:
             del inst[key]
             del local[key]
 
-        @rule(i=instances, key=st.sampled_from(KEYS))
+        @rule(i=instances, key=st.sampled_from(keys))
         def delete_without_local_override_is_a_key_error(self, i, key):
             inst, local = self.views[i]
             if key in local:
@@ -116,6 +123,9 @@ def machine_for(impl, registry_name: str) -> type[RuleBasedStateMachine]:
         def _check(self, inst, local: dict, who: str) -> None:
             expected = {**self.global_model, **local}
             what = f"{registry_name} {who}"
+            if lookup is not None:
+                lookup(inst, expected, what)
+                return
             assert set(inst) == set(expected), f"{what}: keys {sorted(inst)}, but should be {sorted(expected)}"
             assert len(inst) == len(expected), f"{what}: len {len(inst)}, but should be {len(expected)}"
             assert set(inst.keys()) == set(expected), f"{what}: keys() {sorted(inst.keys())}"
@@ -165,3 +175,48 @@ def test_default_entries(impl, registry):
     if registry == "AttentionMaskInterface":
         assert "eager" in inst, f"{registry}() has no 'eager' entry; keys: {sorted(inst)}"
         assert callable(inst["eager"]), f"{registry}()['eager'] is not callable"
+
+
+def _lookup(default):
+    """The invariant of the lookup machine: ``get_interface`` on one instance, for every key of the machine,
+    ``None`` and a key nobody set."""
+
+    def check(inst, expected: dict, what: str) -> None:
+        for key in (*LOOKUP_KEYS, None, MISSING):
+            if key in expected or key in ("eager", None):
+                want = expected.get(key, default)
+                got = inst.get_interface(key, default)
+                assert got is want, f"{what}: get_interface({key!r}, default) is {got!r}, but should be {want!r}"
+                continue
+            try:
+                got = inst.get_interface(key, default)
+            except KeyError:
+                continue
+            raise AssertionError(f"{what}: get_interface({key!r}, default) returned {got!r}, but should raise KeyError")
+
+        inst[PROBE] = probe = _value("local-probe")  # a local entry, set and taken back on every check
+        try:
+            got = inst.get_interface(PROBE, default)
+        finally:
+            del inst[PROBE]
+        assert got is probe, f"{what}: get_interface({PROBE!r}, default) is {got!r}, but should be the local entry"
+
+    return check
+
+
+@requires("AttentionInterface")
+def test_get_interface_follows_the_registry(impl):
+    """``AttentionInterface.get_interface(attn_implementation, default)`` is the lookup models make with their
+    config's ``_attn_implementation``: it returns the entry an instance holds for that key (its local
+    override first, else the registered one), through every register / local set / local delete of the
+    state machine; for ``"eager"``, which models keep themselves, and for ``None`` (a module used on its own)
+    it returns ``default`` unless an entry of that key exists; any other key nobody registered or set is a
+    KeyError."""
+    if not callable(getattr(impl.AttentionInterface, "get_interface", None)):
+        missing("AttentionInterface.get_interface", impl)
+    machine = machine_for(impl, "AttentionInterface", LOOKUP_KEYS, lookup=_lookup(_value("model-default")))
+    current = runtime.hypothesis_settings()
+    run_state_machine_as_test(
+        machine,
+        settings=settings(current, stateful_step_count=20, suppress_health_check=[HealthCheck.too_slow]),
+    )
