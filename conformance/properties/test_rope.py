@@ -509,22 +509,33 @@ LAYERED_STEPS = Regimes(
     },
 )
 
-#: Pinned by an explicit example (maximum 16): every regime of :data:`LAYERED_STEPS`, alternating types.
-LAYERED_LENGTHS = (
-    ("full_attention", 20),
-    ("sliding_attention", 18),
-    ("sliding_attention", 24),
-    ("full_attention", 5),
-    ("sliding_attention", 22),
-    ("sliding_attention", 3),
-    ("full_attention", 17),
-)
 
-#: The config of that example: both layer types dynamic, with their own factor and base.
-LAYERED_CONFIG = dataclasses.replace(
-    PLAIN_CONFIGS["dynamic"],
-    layer_type="full_attention",
-    other=(("factor", 3.0), ("rope_theta", 500.0), ("rope_type", "dynamic")),
+def layered_lengths(max_pos: int) -> list[tuple[str, int]]:
+    """Pinned by the explicit examples: forwards (layer type, length) reaching every regime of
+    :data:`LAYERED_STEPS` for a maximum of ``max_pos``, alternating the layer types."""
+    return [
+        ("full_attention", max_pos + 4),
+        ("sliding_attention", max_pos + 2),
+        ("sliding_attention", max_pos + 8),
+        ("full_attention", 1),
+        ("sliding_attention", max_pos + 6),
+        ("sliding_attention", 1),
+        ("full_attention", max_pos + 1),
+    ]
+
+
+#: The other layer type's parameters in the explicit examples: dynamic too, with its own factor and base.
+LAYERED_OTHER = (("factor", 3.0), ("rope_theta", 500.0), ("rope_type", "dynamic"))
+#: The configs of the explicit examples, nested: the plain dynamic config, with a wider model (its head dim
+#: other than ``hidden_size // heads``), and the pinned ones that rotate the whole head.
+LAYERED_CONFIGS = tuple(
+    dataclasses.replace(config, layer_type="full_attention", other=LAYERED_OTHER)
+    for config in (
+        PLAIN_CONFIGS["dynamic"],
+        dataclasses.replace(PLAIN_CONFIGS["dynamic"], model_size=(PLAIN_CONFIGS["dynamic"].head_dim + 2) * 2),
+        *PINNED_CONFIGS["dynamic"],
+    )
+    if config.partial_rotary_factor == 1.0
 )
 
 
@@ -541,7 +552,7 @@ def _takes_layer_type(impl) -> bool:
 
 @requires("dynamic_rope_update")
 @given(config=rope_configs(types=("dynamic",), partial_rotary=False), data=st.data())
-@example(config=LAYERED_CONFIG, data=None)
+@examples(*({"config": config, "data": None} for config in LAYERED_CONFIGS))
 def test_dynamic_ntk_grows_and_resets_per_layer_type(impl, config, data):
     """A model giving each layer type its own RoPE (``rope_parameters`` nested by layer type, Gemma 3 style)
     calls the decorated forward with ``layer_type=``: the decorator keeps each layer type's state apart
@@ -558,8 +569,8 @@ def test_dynamic_ntk_grows_and_resets_per_layer_type(impl, config, data):
         missing("ROPE_INIT_FUNCTIONS['dynamic'](layer_type)", impl)
     max_pos = config.max_position_embeddings
     if data is None:  # an explicit example: labelled as a drawn config
-        label_config(config)
-        steps = list(LAYERED_LENGTHS)
+        label_config(config, partial_rotary=False)
+        steps = layered_lengths(max_pos)
     else:
         layer_type = data.draw(st.sampled_from(LAYER_TYPES), label="layer_type")
         factor = data.draw(st.sampled_from([1.5, 3.0, 8.0]), label="other factor")
