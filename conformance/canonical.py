@@ -1,4 +1,4 @@
-"""Values of the canonical call forms that are more than plain arguments: the RoPE configuration.
+"""Values of the canonical call forms that are more than plain arguments: the RoPE and mask configurations.
 
 :class:`RopeConfig` is the one config form the strategies draw
 (:func:`layer_conformance.strategies.rope.rope_configs`), the properties pass
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-__all__ = ["LAYER_TYPES", "RopeConfig"]
+__all__ = ["LAYER_TYPES", "MASK_LAYER_TYPES", "MaskConfig", "RopeConfig"]
 
 
 LAYER_TYPES = ("full_attention", "sliding_attention")
@@ -143,3 +143,44 @@ class RopeConfig:
         if self.layer_type:
             ns.layer_types = self.layer_types
         return ns
+
+
+#: The layer types whose masks ``create_masks_for_generate`` builds, and the entry point building each.
+MASK_LAYER_TYPES = {
+    "full_attention": "create_causal_mask",
+    "sliding_attention": "create_sliding_window_causal_mask",
+    "chunked_attention": "create_chunked_causal_mask",
+}
+
+
+class MaskConfig:
+    """The model config the mask entry points read (``create_causal_mask(config, ...)`` and its siblings):
+    ``_attn_implementation`` (the key of the mask builder in ``AttentionMaskInterface``), ``sliding_window``,
+    ``attention_chunk_size``, ``layer_types`` only when given (a model with several kinds of layers), and
+    ``get_text_config()`` (itself, as for a text-only model).  A plain object, as transformers' configs are
+    read: by attribute."""
+
+    def __init__(
+        self,
+        attn_implementation: str,
+        *,
+        sliding_window: int | None = None,
+        attention_chunk_size: int | None = None,
+        layer_types: list[str] | None = None,
+    ) -> None:
+        self._attn_implementation = attn_implementation
+        self.sliding_window = sliding_window
+        self.attention_chunk_size = attention_chunk_size
+        if layer_types is not None:
+            self.layer_types = list(layer_types)
+
+    def get_text_config(self, *args: Any, **kwargs: Any) -> MaskConfig:
+        return self
+
+    def __repr__(self) -> str:
+        fields = [f"_attn_implementation={self._attn_implementation!r}"]
+        for name in ("sliding_window", "attention_chunk_size", "layer_types"):
+            value = getattr(self, name, None)
+            if value is not None:
+                fields.append(f"{name}={value!r}")
+        return f"MaskConfig({', '.join(fields)})"

@@ -321,6 +321,87 @@ API: dict[str, Api] = {
             """,
             {"4": _MASK, "5": _MASK},
         ),
+        # --- the mask entry points models call ----------------------------------------
+        Api(
+            "find_packed_sequence_indices",
+            "model_masks",
+            """\
+            The sequence each token belongs to when several sequences are packed into one batch row.
+
+            ``find_packed_sequence_indices(position_ids [batch, seq])``: a new sequence starts wherever a
+            position is not the previous one plus 1; returns the index of each token's sequence within its row
+            (``[[0, 0, 1, 1, 1, 2]]`` for sequences of 2, 3 and 1 tokens), or None when every row holds one
+            sequence.
+            """,
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "packed_sequence_mask_function",
+            "model_masks",
+            "``packed_sequence_mask_function(packed_sequence_mask)``: mask function true when q and kv belong to "
+            "the same packed sequence (``packed_sequence_mask[b, q] == packed_sequence_mask[b, kv]``).",
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "create_causal_mask",
+            "model_masks",
+            """\
+            The causal mask a model's full-attention layers get, built by the builder its config selects.
+
+            Canonical call: ``create_causal_mask(config, inputs_embeds, attention_mask, position_ids=None,
+            or_mask_function=None, and_mask_function=None)``, without a cache (queries and keys are the same
+            tokens; a cache's sizes reach the builders as offsets, judged by the builder properties).  The builder is
+            ``AttentionMaskInterface[config._attn_implementation]`` (a key with no builder: None, no mask); it
+            gets the batch size and lengths of ``inputs_embeds`` and the 2-D padding mask, and the causal mask
+            function, united with ``or_mask_function`` and intersected with ``and_mask_function``; without a
+            padding mask, ``position_ids`` that restart (packed sequences) confine each token to its own
+            sequence, counted from its start.  A 4-D ``attention_mask`` is returned as it is.  Releases take a
+            cache (``cache``, ``past_key_values``) and older ones ``cache_position``; the adapter passes no cache
+            and the queries' positions.
+            """,
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "create_sliding_window_causal_mask",
+            "model_masks",
+            "The mask of sliding-window layers: as ``create_causal_mask`` with ``sliding_window_causal_mask_function"
+            "(config.sliding_window)`` (the builder also gets the window as ``local_size``).",
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "create_chunked_causal_mask",
+            "model_masks",
+            "The mask of chunked-attention layers: as ``create_causal_mask`` with ``chunked_causal_mask_function"
+            "(config.attention_chunk_size, left_padding)``, chunks counted from each row's first real token (its "
+            "left padding read off the 2-D mask) or from each packed sequence's start.",
+            {"4": _MASK, "5": _MASK},
+        ),
+        Api(
+            "create_bidirectional_mask",
+            "model_masks",
+            """\
+            The mask of encoder (and cross-attention) layers: every key, less the padding.
+
+            Canonical call: ``create_bidirectional_mask(config, inputs_embeds, attention_mask,
+            encoder_hidden_states=None, or_mask_function=None, and_mask_function=None)``: queries
+            from ``inputs_embeds``, keys from ``encoder_hidden_states`` when given (the 2-D mask is theirs),
+            the builder of ``config._attn_implementation`` (None when it has none).
+            """,
+            {"4": None, "5": _MASK},
+        ),
+        Api(
+            "create_masks_for_generate",
+            "model_masks",
+            """\
+            The masks of every kind of layer a model has, as its forward builds them.
+
+            Same call as ``create_causal_mask``; with ``config.layer_types`` a dict from each layer type
+            present (``full_attention``, ``sliding_attention``, ``chunked_attention``) to its entry point's
+            mask; otherwise the sliding-window mask when ``config.sliding_window`` is set, else the chunked
+            one when ``config.attention_chunk_size`` is, else the causal one.
+            """,
+            {"4": _MASK, "5": _MASK},
+        ),
         # --- rope ---------------------------------------------------------------
         Api(
             "dynamic_rope_update",
@@ -421,6 +502,18 @@ HOOKS: dict[str, str] = {
         "call form (batch_size, q_length, kv_length, q_offset=0, kv_offset=0, mask_function=..., attention_mask=..., "
         "...). Default: the builder as it is. transformers: releases whose builders take cache_position get a "
         "translating wrapper (chosen from the builder's signature)."
+    ),
+    "native_mask_builder": (
+        "Callable turning a mask builder of the canonical call form into the form the implementation's mask entry "
+        "points (create_causal_mask, ...) call the builders of its AttentionMaskInterface in: the inverse of "
+        "canonical_mask_builder, for a builder a property registers. Default: the builder as it is. transformers "
+        "4.53 to 5.3: a builder taking cache_position (and calling the canonical one with q_length, q_offset)."
+    ),
+    "PUBLIC_FUNCTIONS": (
+        "Mapping of the public functions the implementation has beside the contract names, each under its dotted "
+        "name ('masking_utils.blockwise_overlay'), for the surface check: each must be covered by a property or "
+        "declared out of scope (layer_conformance.surface.EXEMPT). Default: none. transformers: every public "
+        "function of masking_utils and modeling_rope_utils."
     ),
     "SURFACE_ALIASES": (
         "Mapping of surface items (layer_conformance.surface) the implementation has under another form to the "

@@ -10,7 +10,12 @@ The contract (:mod:`layer_conformance.contract`) lists the public *names*; the
   ``AttentionInterface()`` and ``AttentionMaskInterface()``:
   ``ROPE_INIT_FUNCTIONS['proportional']``, ``AttentionInterface['sdpa']``;
 * every named parameter of a ``ROPE_INIT_FUNCTIONS`` entry:
-  ``ROPE_INIT_FUNCTIONS['proportional'](head_dim_key)``.
+  ``ROPE_INIT_FUNCTIONS['proportional'](head_dim_key)``;
+* every public method a registry class defines beyond the mutable-mapping protocol:
+  ``AttentionInterface.get_interface``, ``AttentionMaskInterface.register``;
+* every public function the implementation declares beside the contract names (its
+  ``PUBLIC_FUNCTIONS`` hook; transformers: those of ``masking_utils`` and ``modeling_rope_utils``):
+  ``masking_utils.blockwise_overlay``.
 
 :data:`COVERED` declares, in this one place, which properties exercise which
 surface (a property exercises a parameter when it passes it, a registry key when
@@ -53,6 +58,7 @@ __all__ = [
     "coverage",
     "covering",
     "parse",
+    "registry_methods",
     "surface_of",
 ]
 
@@ -61,7 +67,7 @@ __all__ = [
 #: Both follow from the contract's ``kind`` (:data:`layer_conformance.contract.KINDS`).
 ENTRY_PARAMETERS = tuple(name for name in REGISTRIES if API[name].kind == "mapping")
 
-_ITEM = re.compile(r"^(?P<name>\w+)(?:\[(?P<key>\*|'(?:[^'\\]|\\.)*')\])?(?:\((?P<param>\w+|\?)\))?$")
+_ITEM = re.compile(r"^(?P<name>\w+(?:\.\w+)?)(?:\[(?P<key>\*|'(?:[^'\\]|\\.)*')\])?(?:\((?P<param>\w+|\?)\))?$")
 
 
 @dataclass(frozen=True, order=True)
@@ -137,6 +143,11 @@ _EAGER = _props(
 )
 _INIT = _props("test_rope.py", "test_init_function_matches_float64_formula", "test_init_function_matches_reference")
 _REGISTRY = _props("test_registries.py", "test_default_entries", "test_registry_state_machine")
+_ENTRY = _props(
+    "test_model_masks.py",
+    "test_entry_point_calls_the_builder_the_config_selects",
+    "test_entry_point_mask_reads_as_documented",
+)
 
 #: Surface item (its written form) -> the properties (``<file>::<function>``) that exercise it.
 COVERED: dict[str, tuple[str, ...]] = {
@@ -195,7 +206,10 @@ COVERED: dict[str, tuple[str, ...]] = {
     "sdpa_mask(use_vmap)": _props("test_masks.py", "test_use_vmap_changes_nothing"),
     "eager_mask(use_vmap)": _props("test_masks.py", "test_use_vmap_changes_nothing"),
     "dynamic_rope_update(rope_forward)": _props(
-        "test_rope.py", "test_dynamic_ntk_grows_and_resets", "test_decorated_forward_keeps_its_name_and_doc"
+        "test_rope.py",
+        "test_dynamic_ntk_grows_and_resets",
+        "test_dynamic_ntk_grows_and_resets_per_layer_type",
+        "test_decorated_forward_keeps_its_name_and_doc",
     ),
     **{
         f"ROPE_INIT_FUNCTIONS[{t!r}]": _INIT
@@ -211,6 +225,37 @@ COVERED: dict[str, tuple[str, ...]] = {
     "ROPE_INIT_FUNCTIONS['proportional'](head_dim_key)": _props(
         "test_rope.py", "test_proportional_reads_the_head_dim_named_by_head_dim_key"
     ),
+    "AttentionInterface.register": _props(
+        "test_registries.py", "test_registry_state_machine", "test_get_interface_follows_the_registry"
+    ),
+    "AttentionInterface.valid_keys": _props("test_registries.py", "test_registry_state_machine"),
+    "AttentionInterface.get_interface": _props("test_registries.py", "test_get_interface_follows_the_registry"),
+    "AttentionMaskInterface.register": (
+        *_props("test_registries.py", "test_registry_state_machine"),
+        *_props("test_model_masks.py", "test_entry_point_calls_the_builder_the_config_selects"),
+    ),
+    "AttentionMaskInterface.valid_keys": _props("test_registries.py", "test_registry_state_machine"),
+    **{
+        f"{entry}({p})": _ENTRY
+        for entry in ("create_causal_mask", "create_sliding_window_causal_mask", "create_chunked_causal_mask")
+        for p in ("config", "inputs_embeds", "attention_mask", "position_ids", "or_mask_function", "and_mask_function")
+    },
+    **_params(
+        "create_bidirectional_mask",
+        "config inputs_embeds attention_mask encoder_hidden_states or_mask_function and_mask_function",
+        *_ENTRY,
+    ),
+    **_params(
+        "create_masks_for_generate",
+        "config inputs_embeds attention_mask position_ids or_mask_function and_mask_function",
+        "test_model_masks.py::test_masks_for_generate_follow_the_layer_types",
+    ),
+    "find_packed_sequence_indices(position_ids)": _props(
+        "test_model_masks.py", "test_packed_sequences_are_numbered_from_the_position_ids"
+    ),
+    "packed_sequence_mask_function(packed_sequence_mask)": _props(
+        "test_model_masks.py", "test_packed_sequence_mask_function_attends_within_a_sequence"
+    ),
 }
 
 _BACKEND = (
@@ -218,6 +263,68 @@ _BACKEND = (
     "(flash-attn kernels need their package and a CUDA GPU; paged attention needs a paged cache, which the suite "
     "cannot drive); a selected backend the properties ran counts as exercised"
 )
+
+_ENTRY_POINTS = (
+    "create_causal_mask",
+    "create_sliding_window_causal_mask",
+    "create_chunked_causal_mask",
+    "create_bidirectional_mask",
+    "create_masks_for_generate",
+)
+_NO_CACHE = (
+    "the canonical mask entry points take no cache (queries and keys the same tokens): what a cache changes "
+    "reaches the builders as q_offset, kv_offset and kv_length, which the builder properties judge"
+)
+_ENTRY_EXEMPT = {
+    "cache": _NO_CACHE,
+    "past_key_values": _NO_CACHE,
+    "layer_idx": "the cache layer whose sizes the mask gets: " + _NO_CACHE,
+    "block_sequence_ids": (
+        "blockwise overlays (5.9 and later: tokens of one block attend each other bidirectionally) are not in the "
+        "contract's canonical call form yet; blockwise_overlay, which builds them, is exempt alike"
+    ),
+    "allow_is_causal_skip": (
+        "handed on to the builder as its allow_is_causal_skip, whose skip rule the builder properties judge; the "
+        "entry point properties call with the default (True) and read a skipped mask as the backend reads None"
+    ),
+    "allow_is_bidirectional_skip": (
+        "handed on to the builder as its allow_is_bidirectional_skip, whose skip rule the builder properties judge"
+    ),
+}
+_BUILT_IN = "judged through the contract names built on it"
+#: The public functions of ``masking_utils`` outside the contract (any release since 4.53), and why none is judged
+#: on its own.
+_MASKING_UTILS = {
+    "add_offsets_to_mask_function": f"a building block of sdpa_mask / eager_mask (queries and keys at their offsets): {_BUILT_IN}",
+    "prepare_padding_mask": f"a building block of the builders (the 2-D mask padded to the keys): {_BUILT_IN}",
+    "fast_all": f"a building block of the builders' skip rules: {_BUILT_IN}",
+    "remap_positions_for_packed_sequence": (
+        "a building block of the mask entry points (packed sequences masked at their own positions): judged "
+        "through them (test_model_masks.py)"
+    ),
+    "packed_sequence_compatibility_function": f"a building block of packed-sequence masking in one release: {_BUILT_IN}",
+    "find_first_full_attention_index": "picks the cache layer an entry point sizes its mask on: " + _NO_CACHE,
+    "maybe_pad_block_sequence_ids": _ENTRY_EXEMPT["block_sequence_ids"],
+    "blockwise_overlay": _ENTRY_EXEMPT["block_sequence_ids"],
+    "sdpa_mask_recent_torch": "4.53 to 4.57: what sdpa_mask is on torch >= 2.5, judged as sdpa_mask",
+    "sdpa_mask_older_torch": "4.53 to 4.57: what sdpa_mask is on torch < 2.5 (this suite needs a newer torch)",
+    "flash_attention_mask": "the mask builder of the flash backends (AttentionMaskInterface['flash_attention_*']): "
+    + _BACKEND,
+    "flex_attention_mask": "the mask builder of the flex backend (AttentionMaskInterface['flex_attention']): "
+    + _BACKEND,
+    "sliding_window_bidirectional_overlay": (
+        "the bidirectional sliding window (5.x encoders): not in the contract yet, with "
+        "create_bidirectional_sliding_window_mask, which builds its masks"
+    ),
+    "sliding_window_bidirectional_mask_function": "the bidirectional sliding window: not in the contract yet",
+    "create_bidirectional_sliding_window_mask": "the bidirectional sliding window: not in the contract yet",
+    "create_recurrent_attention_mask": (
+        "the mask of linear-attention / recurrent layers (5.x hybrids): not a mask of the attention interfaces; "
+        "not in the contract"
+    ),
+    "get_style": "a helper of the mask printer (tensor_to_mask_visual): no behaviour of a model",
+    "tensor_to_mask_visual": "prints a mask as text for debugging: no behaviour of a model",
+}
 
 #: Surface no property exercises here, with the reason (reported apart from the uncovered surface).  Keys
 #: are listed one by one, so that a key a new release adds shows up as uncovered.
@@ -243,6 +350,12 @@ EXEMPT: dict[str, str] = {
         f"AttentionMaskInterface[{key!r}]": _BACKEND
         for key in ("flash_attention_2", "flash_attention_3", "flash_attention_4", "flex_attention")
     },
+    **{f"{entry}({p})": reason for entry in _ENTRY_POINTS for p, reason in _ENTRY_EXEMPT.items()},
+    **{f"masking_utils.{name}": reason for name, reason in _MASKING_UTILS.items()},
+    "modeling_rope_utils.rope_config_validation": (
+        "validates a config's RoPE parameters (raising or warning on malformed ones): the suite's configs are "
+        "valid by construction; the frequencies such a config gives are judged through ROPE_INIT_FUNCTIONS"
+    ),
 }
 
 
@@ -275,6 +388,22 @@ def _registry_keys(value: Any) -> list[str] | None:
         return None
 
 
+def registry_methods(cls: Any) -> list[str]:
+    """The public methods a registry class (and its bases) defines beyond the mutable-mapping protocol."""
+    if not isinstance(cls, type):
+        return []
+    found = set()
+    for klass in cls.__mro__:
+        if klass.__module__ in ("builtins", "collections.abc", "typing", "abc"):
+            continue
+        found |= {
+            n
+            for n, v in vars(klass).items()
+            if not n.startswith("_") and (callable(v) or isinstance(v, (classmethod, staticmethod)))
+        }
+    return sorted(n for n in found if not n.startswith("_"))
+
+
 def surface_of(obj: Any, names: Iterable[str]) -> list[str]:
     """The surface of implementation object ``obj`` for the contract ``names`` it has, sorted, as written
     items.  Reads signatures and registry keys only (nothing is called but a registry's constructor)."""
@@ -292,8 +421,12 @@ def surface_of(obj: Any, names: Iterable[str]) -> list[str]:
                 items.append(Item(name, key))
                 if name in ENTRY_PARAMETERS:
                     items += _callable_items(name, value[key], key)
+            items += [Item(f"{name}.{method}") for method in registry_methods(value)]
         elif callable(value):
             items += _callable_items(name, value)
+    public = getattr(obj, "PUBLIC_FUNCTIONS", None)
+    if isinstance(public, Mapping):
+        items += [Item(str(dotted)) for dotted in public if str(dotted).rpartition(".")[2] not in API]
     return sorted({str(i) for i in items})
 
 

@@ -6,6 +6,15 @@ behaviour, importing nothing from transformers.  ``pytest --impl reference``
 """
 
 from .attention import AttentionInterface, eager_attention_forward, sdpa_attention_forward
+from .entry_points import (
+    create_bidirectional_mask,
+    create_causal_mask,
+    create_chunked_causal_mask,
+    create_masks_for_generate,
+    create_sliding_window_causal_mask,
+    find_packed_sequence_indices,
+    packed_sequence_mask_function,
+)
 from .layers import CHECKPOINTING_CACHE_KWARGS, GradientCheckpointingLayer
 from .masks import (
     AttentionMaskInterface,
@@ -32,6 +41,13 @@ from .pytorch_utils import (
 from .rope import ROPE_INIT_FUNCTIONS, dynamic_rope_update, rotary_embedding
 
 __all__ = [
+    "create_bidirectional_mask",
+    "create_causal_mask",
+    "create_chunked_causal_mask",
+    "create_masks_for_generate",
+    "create_sliding_window_causal_mask",
+    "find_packed_sequence_indices",
+    "packed_sequence_mask_function",
     "ROPE_INIT_FUNCTIONS",
     "dynamic_rope_update",
     "rotary_embedding",

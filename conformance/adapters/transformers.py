@@ -18,6 +18,15 @@ form it has:
   pass it and record the release's behaviour -- chunks counted from position 0
   whatever the padding, huggingface/transformers#40214 -- as the bug it is; the
   builder properties draw no left padding for them);
+* the mask entry points (``create_causal_mask`` and its siblings) get no cache,
+  passed as None under the name the release gives it (``cache``, which 5.24
+  requires, or ``past_key_values``), and, where they take ``cache_position``
+  (before 5.5), the queries' positions; builders a property registers for them
+  are wrapped into the ``cache_position`` form where the release's builders
+  take it (the ``native_mask_builder`` hook);
+* ``find_packed_sequence_indices`` of 4.x returns the all-zero indices for
+  rows of one sequence each (its docstring promises the tensor); read as the
+  None 5.x returns;
 * the RoPE config form: ``rope_parameters`` (with ``rope_theta`` inside) when
   the release's config class standardizes RoPE parameters
   (``standardize_rope_params``, 5.0 and later), else ``rope_scaling`` with
@@ -93,6 +102,80 @@ def _canonical_mask_builder(fn: Any) -> Any:
     if parameters is not None and "cache_position" in parameters and "q_length" not in parameters:
         return _wrap_cache_position_builder(fn)
     return fn
+
+
+def _native_mask_builder(fn: Any) -> Any:
+    """A canonical builder in the form of a release whose entry points call builders with ``cache_position``
+    (the inverse of :func:`_wrap_cache_position_builder`): it reads ``q_length`` and ``q_offset`` off the
+    positions."""
+
+    @functools.wraps(fn)
+    def native(batch_size, cache_position, kv_length, kv_offset=0, *args, **kwargs):
+        if args:
+            raise TypeError("pass mask_function and the rest by keyword")
+        q_offset = cache_position[0] if len(cache_position) else 0
+        return fn(batch_size, len(cache_position), kv_length, q_offset, kv_offset, **kwargs)
+
+    return native
+
+
+# --------------------------------------------------------------------------- the mask entry points
+
+#: The entry points and the canonical parameters after ``(config, inputs_embeds, attention_mask)``.
+ENTRY_POINTS = {
+    "create_causal_mask": ("position_ids", "or_mask_function", "and_mask_function"),
+    "create_sliding_window_causal_mask": ("position_ids", "or_mask_function", "and_mask_function"),
+    "create_chunked_causal_mask": ("position_ids", "or_mask_function", "and_mask_function"),
+    "create_masks_for_generate": ("position_ids", "or_mask_function", "and_mask_function"),
+    "create_bidirectional_mask": ("encoder_hidden_states", "or_mask_function", "and_mask_function"),
+}
+
+
+def _wrap_entry_point(name: str, fn: Any) -> tuple[Any, dict[str, str]]:
+    """Canonical ``(config, inputs_embeds, attention_mask, [encoder_hidden_states,] position_ids=None,
+    or_mask_function=None, and_mask_function=None)`` on top of a release's entry point: no cache, passed as
+    None to the parameter the release names it (``cache``, which 5.24 requires, or ``past_key_values``), and a
+    release taking ``cache_position`` gets the positions of the queries (``arange(q_length)``).  Returns the
+    entry point and the surface aliases of what it translates."""
+    parameters = _parameters(fn) or {}
+    cache_name = next((p for p in ("cache", "past_key_values") if p in parameters), None)
+    wants_positions = "cache_position" in parameters
+    canonical = ENTRY_POINTS[name]
+
+    @functools.wraps(fn)
+    def entry_point(config, inputs_embeds, attention_mask, *args, **kwargs):
+        if len(args) > len(canonical):
+            raise TypeError(f"{name} takes at most {3 + len(canonical)} positional arguments")
+        values = dict(zip(canonical, args, strict=False))
+        values.update(kwargs)
+        if cache_name is not None:
+            values[cache_name] = None
+        if wants_positions:
+            import torch
+
+            values["cache_position"] = torch.arange(inputs_embeds.shape[1], device=inputs_embeds.device)
+        return fn(config, inputs_embeds, attention_mask, **values)
+
+    aliases = {f"{name}(cache_position)": f"{name}(inputs_embeds)"} if wants_positions else {}
+    return entry_point, aliases
+
+
+def _packed_indices_or_none(fn: Any) -> Any:
+    """``find_packed_sequence_indices`` returning None for rows that hold one sequence each, on top of a release's
+    that returns the (all-zero) indices then too (4.x, whose docstring promises the tensor: 5.0 returns None)."""
+    import torch
+
+    probe = fn(torch.arange(2)[None])
+    if probe is None:
+        return fn
+
+    @functools.wraps(fn)
+    def find_packed_sequence_indices(position_ids):
+        indices = fn(position_ids)
+        return None if indices is not None and not bool(indices[:, -1].any()) else indices
+
+    find_packed_sequence_indices.layer_conformance_form = "indices for unpacked rows"  # type: ignore[attr-defined]
+    return find_packed_sequence_indices
 
 
 # --------------------------------------------------------------------------- chunked mask functions
@@ -258,6 +341,20 @@ def _find(api: Any) -> Any | None:
     return None
 
 
+def _public_functions(modules: tuple[str, ...]) -> dict[str, Any]:
+    """Every public function defined in these modules of the release, by dotted name (for the surface check)."""
+    found = {}
+    for module_name in modules:
+        try:
+            module = importlib.import_module(f"transformers.{module_name}")
+        except ImportError:  # pragma: no cover - every supported release has both
+            continue
+        for name, value in vars(module).items():
+            if not name.startswith("_") and inspect.isfunction(value) and value.__module__ == module.__name__:
+                found[f"{module_name}.{name}"] = value
+    return found
+
+
 def namespace(transformers: Any) -> types.SimpleNamespace:
     """The contract names of an imported ``transformers`` package, in canonical form, with the hooks saying
     how the release departs from it.  ``forms`` (an attribute of the namespace) lists the translations chosen."""
@@ -284,9 +381,21 @@ def namespace(transformers: Any) -> types.SimpleNamespace:
                 forms[name] = "cache_position (translated from q_length, q_offset)"
                 # the surface check: cache_position is exercised through the canonical q_length (and q_offset)
                 aliases[f"{name}(cache_position)"] = f"{name}(q_length)"
+    for name in ENTRY_POINTS:
+        if name in found:
+            found[name], translated = _wrap_entry_point(name, found[name])
+            aliases.update(translated)
+            if translated:
+                forms[name] = "cache_position (the queries' positions, no cache)"
+    if "find_packed_sequence_indices" in found:
+        found["find_packed_sequence_indices"] = _packed_indices_or_none(found["find_packed_sequence_indices"])
+        if getattr(found["find_packed_sequence_indices"], "layer_conformance_form", None):
+            forms["find_packed_sequence_indices"] = "all-zero indices for unpacked rows (read as None)"
     if aliases:
         found["SURFACE_ALIASES"] = aliases
     found["canonical_mask_builder"] = _canonical_mask_builder
+    if getattr(found.get("sdpa_mask"), "layer_conformance_form", None) == "cache_position":
+        found["native_mask_builder"] = _native_mask_builder
 
     dropped = {}
     for name in ("chunked_overlay", "chunked_causal_mask_function"):
@@ -315,6 +424,7 @@ def namespace(transformers: Any) -> types.SimpleNamespace:
         found["CHECKPOINTING_CACHE_KWARGS"] = _cache_kwargs(found["GradientCheckpointingLayer"])
         forms["GradientCheckpointingLayer clears"] = ", ".join(found["CHECKPOINTING_CACHE_KWARGS"])
     found["LOGGERS"] = ("transformers",)  # transformers' library logger does not propagate to the root
+    found["PUBLIC_FUNCTIONS"] = _public_functions(("masking_utils", "modeling_rope_utils"))
     ns = types.SimpleNamespace(**found)
     ns.__version__ = version
     ns.forms = forms

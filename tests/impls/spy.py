@@ -2,7 +2,7 @@
 
 Every function records the named parameters each call binds (by position or by keyword), every class
 its constructor's, every mapping (``ROPE_INIT_FUNCTIONS``) the keys looked up and its entries their
-parameters, every registry the keys looked up -- by the contract's ``kind`` of each name: one ``<file>::<property>\\t<surface item>`` line per new pair, appended to
+parameters, every registry the keys looked up and the methods called -- by the contract's ``kind`` of each name: one ``<file>::<property>\\t<surface item>`` line per new pair, appended to
 the file ``LAYER_CONFORMANCE_SPY`` names (nothing without it).  Every result is the reference's, so the
 whole suite passes on it; ``tests/test_surface.py`` checks :data:`layer_conformance.surface.COVERED`
 against the lines.
@@ -17,7 +17,7 @@ import re
 
 from layer_conformance import reference
 from layer_conformance.contract import API, NAMES
-from layer_conformance.surface import Item
+from layer_conformance.surface import Item, registry_methods
 
 _SEEN: set[tuple[str, str]] = set()
 _PROPERTY = re.compile(r"(?:^|/)(test_\w+\.py)::(\w+)")
@@ -63,12 +63,28 @@ class _SpiedMapping(dict):
         return super().__getitem__(key)
 
 
+def _spied_method(label: str, attr):
+    """A registry's method (plain or class method) recording ``label`` when called."""
+    plain = attr.__func__ if isinstance(attr, classmethod) else attr
+
+    @functools.wraps(plain)
+    def spied(*args, **kwargs):
+        _record(label)
+        return plain(*args, **kwargs)
+
+    return classmethod(spied) if isinstance(attr, classmethod) else spied
+
+
 def _spied_registry(cls: type) -> type:
     def __getitem__(self, key):
         _record(str(Item(cls.__name__, key)))
         return cls.__getitem__(self, key)
 
-    return type(cls.__name__, (cls,), {"__getitem__": __getitem__, "__module__": __name__})
+    methods = {
+        name: _spied_method(f"{cls.__name__}.{name}", inspect.getattr_static(cls, name))
+        for name in registry_methods(cls)
+    }
+    return type(cls.__name__, (cls,), {"__getitem__": __getitem__, "__module__": __name__, **methods})
 
 
 def _spied_class(label: str, cls: type) -> type:
