@@ -54,6 +54,7 @@ import types
 from collections.abc import Iterator
 from typing import Any
 
+from ..contract import by_group
 from ..implementation import Adapter, Difference, Implementation, ImplError, Recipe
 from . import common
 
@@ -102,6 +103,7 @@ MISSING = {
     **{name: _ATTENTION for name in ("AttentionInterface", "eager_attention_forward", "sdpa_attention_forward",
                                      "AttentionMaskInterface", "sdpa_mask", "eager_mask")},
     "dynamic_rope_update": "Megatron's rotary modules have no per-forward update",
+    **dict.fromkeys(by_group("model_masks"), _ATTENTION),
 }  # fmt: skip
 
 

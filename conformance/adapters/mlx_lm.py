@@ -55,6 +55,7 @@ import importlib.metadata as md
 import types
 from typing import Any
 
+from ..contract import by_group
 from ..implementation import Adapter, Difference, Implementation, ImplError, Recipe
 from . import common
 
@@ -102,6 +103,7 @@ MISSING = {
     **{name: _ONE for name in ("eager_attention_forward", "sdpa_attention_forward", "AttentionInterface")},
     **{name: _MASKS for name in ("AttentionMaskInterface", "sdpa_mask", "eager_mask")},
     "dynamic_rope_update": "mlx-lm's rotary modules take the length from each call: no state to update",
+    **dict.fromkeys(by_group("model_masks"), _MASKS),
 }  # fmt: skip
 
 

@@ -49,6 +49,7 @@ import importlib.metadata as md
 import types
 from typing import Any
 
+from ..contract import by_group
 from ..implementation import Adapter, Difference, Implementation, ImplError, Recipe
 from . import common
 
@@ -109,6 +110,10 @@ DIFFERENCES = (
 _NOT_IN = "not in torchtitan"
 _MASKS = "not in torchtitan: its document mask reads packed positions, not a padding mask"
 _COMPOSED = "torchtitan composes its mask functions with torch.nn.attention.flex_attention's (torch's, not its own)"
+_ENTRY = (
+    "torchtitan's models build their masks in their attention module (flex block masks; documents from EOS "
+    "tokens): no entry point taking a config, a padding mask and position ids"
+)
 _BUILT = "torchtitan turns its mask functions into flex-attention block masks inside its own attention module"
 #: Why torchtitan has no counterpart for the contract names it lacks.
 MISSING = {
@@ -122,6 +127,7 @@ MISSING = {
     **{name: _COMPOSED for name in ("and_masks", "or_masks")},
     **{name: _BUILT for name in ("sdpa_mask", "eager_mask")},
     "dynamic_rope_update": "torchtitan's rotary modules have no per-forward update",
+    **dict.fromkeys(by_group("model_masks"), _ENTRY),
 }  # fmt: skip
 
 

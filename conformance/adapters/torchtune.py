@@ -35,6 +35,7 @@ import importlib.metadata as md
 import types
 from typing import Any
 
+from ..contract import by_group
 from ..implementation import Adapter, Difference, Implementation, ImplError, Recipe
 from . import common
 
@@ -76,6 +77,7 @@ MISSING = {
                                      "chunked_causal_mask_function", "padding_mask_function", "and_masks", "or_masks",
                                      "sdpa_mask", "eager_mask")},
     "dynamic_rope_update": "torchtune's rotary modules have no per-forward update",
+    **dict.fromkeys(by_group("model_masks"), _ATTENTION),
 }  # fmt: skip
 
 

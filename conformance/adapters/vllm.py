@@ -50,6 +50,7 @@ import importlib.metadata as md
 import types
 from typing import Any
 
+from ..contract import by_group
 from ..implementation import Adapter, Difference, Implementation, ImplError, Recipe
 from . import common
 
@@ -95,6 +96,7 @@ MISSING = {
                                   "chunked_causal_mask_function", "padding_mask_function", "and_masks", "or_masks",
                                   "sdpa_mask", "eager_mask")},
     "dynamic_rope_update": "vLLM computes its rotary caches once, when the module is built: no per-forward update",
+    **dict.fromkeys(by_group("model_masks"), _ENGINE),
 }  # fmt: skip
 
 
