@@ -177,14 +177,16 @@ class EntryCall:
         return overlay
 
     def call(self) -> str:
-        """The call, written out for failure messages."""
+        """The call, written out for failure messages (booleans as 0/1)."""
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, tuple):
+                return [plain(v) for v in value]
+            return int(value) if isinstance(value, bool) else value
+
+        fields = ("padding", "positions", "window", "chunk", "or_table", "and_table", "encoder_length")
         parts = [f"batch={self.batch}", f"q_length={self.q_length}"]
-        for name in ("padding", "positions", "window", "chunk", "or_table", "and_table", "encoder_length"):
-            value = getattr(self, name)
-            if value is not None:
-                if isinstance(value, tuple) and value and isinstance(value[0], tuple) and name != "positions":
-                    value = [[int(x) if not isinstance(x, tuple) else [int(y) for y in x] for x in r] for r in value]
-                parts.append(f"{name}={value}")
+        parts += [f"{name}={plain(getattr(self, name))}" for name in fields if getattr(self, name) is not None]
         return f"{self.entry}({', '.join(parts)})"
 
 
@@ -303,7 +305,8 @@ def entry_calls(draw: st.DrawFn, entry: str, *, labelled: bool = True) -> EntryC
     return ENTRY_REGIMES.label(call, declared=entry_regimes(entry)) if labelled else call
 
 
-def _diag(batch: int, n: int) -> Table:
+def diagonal(batch: int, n: int) -> Table:
+    """An overlay table: each query attends the key of its own index."""
     return tuple(tuple(tuple(i == j for j in range(n)) for i in range(n)) for _ in range(batch))
 
 
@@ -314,8 +317,8 @@ def pinned_entry_calls(entry: str) -> tuple[EntryCall, ...]:
     left = ((False, True, True, True, True, True), (True,) * 6)
     calls = [
         EntryCall(entry, 2, 6, padding=left, **extra),  # left padding (a chunk boundary shifted by it)
-        EntryCall(entry, 2, 6, padding=(left[0][::-1], left[1]), or_table=_diag(2, 6), **extra),  # right, or
-        EntryCall(entry, 1, 6, and_table=_diag(1, 6), **extra),  # an and overlay, no padding
+        EntryCall(entry, 2, 6, padding=(left[0][::-1], left[1]), or_table=diagonal(2, 6), **extra),  # right, or
+        EntryCall(entry, 1, 6, and_table=diagonal(1, 6), **extra),  # an and overlay, no padding
         EntryCall(entry, 1, 6, **extra),  # plain (a window / chunk shorter than the row)
     ]
     if kind == "bidirectional":

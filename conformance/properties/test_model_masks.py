@@ -26,6 +26,7 @@ from layer_conformance.strategies.model_masks import (
     ENTRY_REGIMES,
     PACKING_REGIMES,
     EntryCall,
+    diagonal,
     entry_calls,
     entry_regimes,
     packed_positions,
@@ -244,10 +245,6 @@ def test_entry_point_mask_reads_as_documented(impl, backend, entry, data, call):
 # --------------------------------------------------------------------------- every layer kind at once
 
 
-def _diagonal(batch: int, n: int):
-    return tuple(tuple(tuple(i == j for j in range(n)) for i in range(n)) for _ in range(batch))
-
-
 LAYER_TYPE_SETS = (
     ("full_attention",),
     ("sliding_attention", "full_attention", "sliding_attention"),
@@ -279,7 +276,7 @@ def test_masks_for_generate_follow_the_layer_types(impl, layer_types, window, ch
     device = runtime.device()
     if data is None:
         left = ((False, True, True, True, True), (True,) * 5)
-        call = EntryCall("create_causal_mask", 2, 5, padding=left, or_table=_diagonal(2, 5), and_table=_diagonal(2, 5))
+        call = EntryCall("create_causal_mask", 2, 5, padding=left, or_table=diagonal(2, 5), and_table=diagonal(2, 5))
     else:
         call = data.draw(entry_calls("create_causal_mask", labelled=False), label="call")
     needed = (
