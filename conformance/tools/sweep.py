@@ -70,7 +70,7 @@ from ..impls import adapter, adapter_names
 from . import history
 from .history import Run
 
-__all__ = ["PUBLISHED", "SweepError", "main"]
+__all__ = ["PUBLISHED", "SweepError", "conclude", "main"]
 
 #: The releases of the published matrix (docs/cross-version-matrix.md): the latest patch of every minor
 #: release from 4.53 (the first with ``transformers.masking_utils``) to 5.24.
@@ -182,6 +182,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the ranges the sweep found into the version fields of FILE's disagreeing lines",
     )
+    jobs = parser.add_argument_group("the sweep as jobs of a CI matrix (see layer_conformance.tools.jobs)")
+    jobs.add_argument("--plan", action="store_true", help="print the sweep's jobs as a JSON list and stop")
+    jobs.add_argument("--job", default=None, metavar="ID", help="run the targets of this job of the plan only")
+    jobs.add_argument("--shards", type=int, default=None, metavar="N", help="plan N jobs balanced by --times")
+    jobs.add_argument("--shard", default=None, metavar="I/N", help="run job I of N (--shards N --job shard-I-of-N)")
+    jobs.add_argument(
+        "--times", default=None, metavar="SWEEP_JSON", help="a recorded sweep.json whose times balance the shards"
+    )
     return parser
 
 
@@ -209,6 +217,12 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         args.recipes[target] = recipe
     if not args.workers.isdigit():
         raise SweepError(f"-n {args.workers}: expected a number of workers")
+    if args.plan and (args.job or args.shard):
+        raise SweepError("--plan prints the jobs; --job / --shard runs one of them: give one")
+    if args.job and args.shard:
+        raise SweepError("give --job ID or --shard I/N, not both")
+    if (args.job or args.shard) and (args.bisect or args.reuse):
+        raise SweepError("a job runs its targets as planned: no --bisect or --reuse")
     return args, pytest_args
 
 
@@ -571,6 +585,14 @@ def _surface_section(runs: Sequence[Run]) -> list[str]:
 
 def sweep(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
     args, pytest_args = parse(argv)
+    if args.plan:
+        from .jobs import print_plan
+
+        return print_plan(args, pytest_args, write)
+    if args.job or args.shard:
+        from .jobs import run_job
+
+        return run_job(args, pytest_args, write, lambda runner, index: runner(index))
     runner = Runner(args, pytest_args, write)
     what = "implementations" if runner.kind == "impl" else "targets"
     noun = what if len(runner.targets) != 1 else what.removesuffix("s")
@@ -579,6 +601,15 @@ def sweep(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
         write(f"  environments: {runner.envs.root} (python {runner.envs.python}, {runner.envs.torch})")
     indices = bisect(len(runner.targets), runner) if args.bisect else range(len(runner.targets))
     runs = [runner(i) for i in indices]
+    return conclude(runs, args, pytest_args, runner.out, write)
+
+
+def conclude(
+    runs: Sequence[Run], args: argparse.Namespace, pytest_args: list[str], out: Path, write: Callable[[str], None]
+) -> int:
+    """What a sweep says once its runs are done (on one machine, or merged from the slices of its jobs): the
+    changes between consecutive releases, the xfail ranges, ``sweep.json``, the matrix and the pages; the
+    exit code."""
     done = [run for run in runs if run.report is not None]
     series = history.releases(done)
     labels = [run.name for run in series]
@@ -615,9 +646,9 @@ def sweep(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
     data = history.summary(runs, checks, command=["layer-conformance", "sweep", *rerun])
     text = history.markdown(data, _surface_section(done), regenerate=regenerate.strip())
     as_json = json.dumps(data, indent=1) + "\n"
-    runner.out.mkdir(parents=True, exist_ok=True)
-    (runner.out / "sweep.json").write_text(as_json, encoding="utf-8")
-    (runner.out / "matrix.md").write_text(text, encoding="utf-8")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sweep.json").write_text(as_json, encoding="utf-8")
+    (out / "matrix.md").write_text(text, encoding="utf-8")
     if args.parity:
         from .ecosystem import markdown as parity
 
@@ -637,14 +668,22 @@ def sweep(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
     write(
         f"layer-conformance sweep: {len(runs)} run, {len(runs) - len(unclean)} clean"
         + (f"; not clean: {', '.join(run.label for run in unclean)}" if unclean else "")
-        + f"; {runner.out / 'matrix.md'}"
+        + f"; {out / 'matrix.md'}"
     )
     return 1 if unclean or disagree else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .jobs import JobError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return sweep(sys.argv[1:] if argv is None else argv)
-    except SweepError as exc:
-        print(f"layer-conformance sweep: {exc}", file=sys.stderr)
+        if argv[:1] == ["merge"]:
+            from .jobs import merge
+
+            return merge(argv[1:])
+        return sweep(argv)
+    except (SweepError, JobError) as exc:
+        command = "layer-conformance sweep merge" if argv[:1] == ["merge"] else "layer-conformance sweep"
+        print(f"{command}: {exc}", file=sys.stderr)
         return 2
