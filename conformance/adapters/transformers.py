@@ -62,8 +62,8 @@ from ..implementation import Adapter, Implementation, ImplError
 
 __all__ = ["ADAPTER", "TESTED", "describe_forms", "load", "namespace"]
 
-#: The releases the published sweep covers (the latest patch of every minor release from 4.53 to 5.24).
-TESTED = ">=4.53,<5.25"
+#: The releases the published sweep covers (the latest patch of every minor release from 4.53 to 5.25).
+TESTED = ">=4.53,<5.26"
 
 
 def _parameters(fn: Any) -> dict[str, inspect.Parameter] | None:

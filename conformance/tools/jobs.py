@@ -220,6 +220,7 @@ def run_job(
     if job is None:
         raise JobError(f"no job {wanted!r} in the plan (its jobs: {', '.join(j.id for j in jobs)})")
     runner = Runner(args, pytest_args, write)
+    runner.total = len(job.targets)
     out = runner.out
     out.mkdir(parents=True, exist_ok=True)
     manifest = {

@@ -73,7 +73,7 @@ from .history import Run
 __all__ = ["PUBLISHED", "SweepError", "conclude", "main"]
 
 #: The releases of the published matrix (docs/cross-version-matrix.md): the latest patch of every minor
-#: release from 4.53 (the first with ``transformers.masking_utils``) to 5.24.
+#: release from 4.53 (the first with ``transformers.masking_utils``) to 5.25.
 PUBLISHED = (
     "4.53.3",
     "4.54.1",
@@ -105,6 +105,7 @@ PUBLISHED = (
     "5.22.2",
     "5.23.0",
     "5.24.0",
+    "5.25.0",
 )
 
 #: What every release environment gets besides torch, transformers and the suite.
@@ -133,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TARGET",
         help="in order: transformers releases (X.Y.Z, or X.Y for the latest patch of a minor release) and "
         "libraries with an adapter (vllm, mlx_lm, torchtitan, megatron, torchtune), each in its own environment "
-        "(default: the published matrix of transformers releases, 4.53.3 to 5.24.0)",
+        "(default: the published matrix of transformers releases, 4.53.3 to 5.25.0)",
     )
     parser.add_argument(
         "--impl",
@@ -447,6 +448,8 @@ class Runner:
         self.kind = "impl" if args.impl else "transformers"
         self.envs = Environments(args) if self.kind == "transformers" else None
         self.done: dict[int, Run] = {}
+        #: how many runs the progress lines count to (a job: its own targets)
+        self.total = len(self.targets)
 
     def __call__(self, index: int) -> Run:
         if index in self.done:
@@ -479,7 +482,7 @@ class Runner:
                 run.error = str(exc)
         self.done[index] = run
         what = "implementation" if self.kind != "transformers" else "library" if library else "transformers"
-        self.write(_progress(len(self.done) - 1, len(self.targets), what, run))
+        self.write(_progress(len(self.done) - 1, self.total, what, run))
         return run
 
 
