@@ -128,12 +128,10 @@ def plan_jobs(targets: Sequence[str], shards: int | None, times: dict[str, float
     ]
 
 
-def _targets(args: argparse.Namespace) -> tuple[list[str], str]:
-    from .sweep import PUBLISHED
-
+def _targets(args: argparse.Namespace, published: Sequence[str]) -> tuple[list[str], str]:
     if args.impl:
         return list(args.impl), "impl"
-    return list(args.releases) or list(PUBLISHED), "targets"
+    return list(args.releases) or list(published), "targets"
 
 
 def _environment(args: argparse.Namespace) -> str:
@@ -162,14 +160,15 @@ def _shards(args: argparse.Namespace) -> int | None:
     return args.shards
 
 
-def the_plan(args: argparse.Namespace) -> tuple[list[Job], str]:
-    targets, kind = _targets(args)
+def the_plan(args: argparse.Namespace, published: Sequence[str]) -> tuple[list[Job], str]:
+    """The jobs of the sweep ``args`` describe (``published``: its targets when it names none)."""
+    targets, kind = _targets(args, published)
     return plan_jobs(targets, _shards(args), recorded_times(args.times)), kind
 
 
-def print_plan(args: argparse.Namespace, pytest_args: Sequence[str], write: Callable[[str], None]) -> int:
+def print_plan(args: argparse.Namespace, write: Callable[[str], None], published: Sequence[str]) -> int:
     """``--plan``: the jobs as one line of JSON (a CI matrix's input)."""
-    jobs, kind = the_plan(args)
+    jobs, kind = the_plan(args, published)
     write(json.dumps([job.as_dict(kind, _environment(args)) for job in jobs]))
     return 0
 
@@ -203,14 +202,11 @@ def _sweep_identity(args: argparse.Namespace, pytest_args: Sequence[str]) -> dic
     }
 
 
-def run_job(
-    args: argparse.Namespace, pytest_args: list[str], write: Callable[[str], None], run: Callable[..., Run]
-) -> int:
+def run_job(args: argparse.Namespace, pytest_args: list[str], write: Callable[[str], None], runner: Any) -> int:
     """``--job ID`` / ``--shard I/N``: the targets of one job, their reports in ``--out`` and the manifest.
-    ``run(runner, index)`` runs the sweep's target ``index`` (the sweep's own runner)."""
-    from .sweep import Runner
-
-    jobs, kind = the_plan(args)
+    ``runner`` is the sweep's (:class:`layer_conformance.tools.sweep.Runner`): its targets, its output directory,
+    ``runner(index)`` runs one."""
+    jobs, kind = the_plan(args, runner.targets)
     wanted = args.job or (f"shard-{args.shard.split('/')[0]}-of-{args.shard.split('/')[1]}" if args.shard else None)
     job = next((j for j in jobs if j.id == wanted), None)
     if job is None and args.shard and int(args.shard.split("/")[0]) > len(jobs):
@@ -219,7 +215,6 @@ def run_job(
         return 0
     if job is None:
         raise JobError(f"no job {wanted!r} in the plan (its jobs: {', '.join(j.id for j in jobs)})")
-    runner = Runner(args, pytest_args, write)
     runner.total = len(job.targets)
     out = runner.out
     out.mkdir(parents=True, exist_ok=True)
@@ -243,7 +238,7 @@ def run_job(
     runs = []
     for target in job.targets:
         index = runner.targets.index(target)
-        result = run(runner, index)
+        result = runner(index)
         runs.append(result)
         manifest["runs"].append(_run_record(result, target))
         _write_manifest(out, manifest)
@@ -349,7 +344,9 @@ def check_slices(slices: list[tuple[Path, dict[str, Any]]]) -> None:
         raise JobError(f"missing slices: {', '.join(absent)} (of {len(planned)} jobs); merged nothing")
 
 
-def _load_runs(slices: list[tuple[Path, dict[str, Any]]], out: Path) -> list[Run]:
+def _load_runs(
+    slices: list[tuple[Path, dict[str, Any]]], out: Path, published: Sequence[str], release: re.Pattern[str]
+) -> list[Run]:
     """The runs of every target in the plan's order, their directories copied to ``out``."""
     from ..formats.report import ReportError, load_report
 
@@ -360,13 +357,22 @@ def _load_runs(slices: list[tuple[Path, dict[str, Any]]], out: Path) -> list[Run
         for target in job["targets"]:
             by_target[target] = (directory, manifest, records.get(target))
     targets = [t for job in slices[0][1]["plan"] for t in job["targets"]]
-    order = _sweep_order(slices[0][1])
+    sweep = slices[0][1]["sweep"]
+    order = list(sweep["impl"]) or list(sweep["releases"]) or list(published)
     targets.sort(key=lambda t: order.index(t) if t in order else len(order))
     kind = slices[0][1]["kind"]
     runs = []
     for target in targets:
         directory, manifest, record = by_target[target]
-        run_kind = record["kind"] if record else "impl" if kind == "impl" else _kind_of(target)
+        run_kind = (
+            record["kind"]
+            if record
+            else "impl"
+            if kind == "impl"
+            else "release"
+            if release.match(target)
+            else "library"
+        )
         run = Run(target, kind=run_kind)
         if record is None:
             state = "died" if manifest["status"] != "done" else "ended"
@@ -392,22 +398,17 @@ def _load_runs(slices: list[tuple[Path, dict[str, Any]]], out: Path) -> list[Run
     return runs
 
 
-def _sweep_order(manifest: dict[str, Any]) -> list[str]:
-    from .sweep import PUBLISHED
-
-    sweep = manifest["sweep"]
-    return list(sweep["impl"]) or list(sweep["releases"]) or list(PUBLISHED)
-
-
-def _kind_of(target: str) -> str:
-    from .sweep import _RELEASE
-
-    return "release" if _RELEASE.match(target) else "library"
-
-
-def merge(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
-    from .sweep import conclude
-
+def merge(
+    argv: Sequence[str],
+    write: Callable[[str], None],
+    *,
+    published: Sequence[str],
+    release: re.Pattern[str],
+    progress: Callable[[int, int, str, Run], str],
+) -> tuple[list[Run], argparse.Namespace, list[str], Path]:
+    """``sweep merge DIR...``: the slices checked and loaded, their directories copied to ``--out``; returns
+    what the sweep concludes from (``layer_conformance.tools.sweep.conclude``): the runs in the sweep's order,
+    its settings, its pytest arguments and the output directory."""
     args = _merge_parser().parse_args(list(argv))
     slices = [(Path(d), read_manifest(Path(d))) for d in args.slices]
     check_slices(slices)
@@ -418,12 +419,10 @@ def merge(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
     write(f"layer-conformance sweep merge: {len(slices)} slices of {len(first['plan'])} jobs -> {out}")
     if died:
         write(f"  slices whose job died: {', '.join(died)}")
-    runs = _load_runs(slices, out)
+    runs = _load_runs(slices, out, published, release)
     for index, run in enumerate(runs):
-        from .sweep import _progress
-
         what = "implementation" if run.kind == "impl" else "library" if run.kind == "library" else "transformers"
-        write(_progress(index, len(runs), what, run))
+        write(progress(index, len(runs), what, run))
     sweep = first["sweep"]
     settings = argparse.Namespace(
         impl=sweep["impl"],
@@ -433,4 +432,4 @@ def merge(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
         markdown=args.markdown,
         summary=args.summary,
     )
-    return conclude(runs, settings, list(sweep["pytest_args"]), out, write)
+    return runs, settings, list(sweep["pytest_args"]), out

@@ -591,11 +591,11 @@ def sweep(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
     if args.plan:
         from .jobs import print_plan
 
-        return print_plan(args, pytest_args, write)
+        return print_plan(args, write, PUBLISHED)
     if args.job or args.shard:
         from .jobs import run_job
 
-        return run_job(args, pytest_args, write, lambda runner, index: runner(index))
+        return run_job(args, pytest_args, write, Runner(args, pytest_args, write))
     runner = Runner(args, pytest_args, write)
     what = "implementations" if runner.kind == "impl" else "targets"
     noun = what if len(runner.targets) != 1 else what.removesuffix("s")
@@ -684,7 +684,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv[:1] == ["merge"]:
             from .jobs import merge
 
-            return merge(argv[1:])
+            runs, settings, pytest_args, out = merge(
+                argv[1:], print, published=PUBLISHED, release=_RELEASE, progress=_progress
+            )
+            return conclude(runs, settings, pytest_args, out, print)
         return sweep(argv)
     except (SweepError, JobError) as exc:
         command = "layer-conformance sweep merge" if argv[:1] == ["merge"] else "layer-conformance sweep"
