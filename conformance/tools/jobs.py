@@ -202,11 +202,16 @@ def _sweep_identity(args: argparse.Namespace, pytest_args: Sequence[str]) -> dic
     }
 
 
-def run_job(args: argparse.Namespace, pytest_args: list[str], write: Callable[[str], None], runner: Any) -> int:
+def run_job(
+    args: argparse.Namespace,
+    write: Callable[[str], None],
+    published: Sequence[str],
+    make_runner: Callable[[], Any],
+) -> int:
     """``--job ID`` / ``--shard I/N``: the targets of one job, their reports in ``--out`` and the manifest.
-    ``runner`` is the sweep's (:class:`layer_conformance.tools.sweep.Runner`): its targets, its output directory,
-    ``runner(index)`` runs one."""
-    jobs, kind = the_plan(args, runner.targets)
+    ``make_runner()`` gives the sweep's runner (:class:`layer_conformance.tools.sweep.Runner`: its targets, its
+    output directory, ``runner(index)`` runs one), made once the job is known to be in the plan."""
+    jobs, kind = the_plan(args, published)
     wanted = args.job or (f"shard-{args.shard.split('/')[0]}-of-{args.shard.split('/')[1]}" if args.shard else None)
     job = next((j for j in jobs if j.id == wanted), None)
     if job is None and args.shard and int(args.shard.split("/")[0]) > len(jobs):
@@ -215,6 +220,7 @@ def run_job(args: argparse.Namespace, pytest_args: list[str], write: Callable[[s
         return 0
     if job is None:
         raise JobError(f"no job {wanted!r} in the plan (its jobs: {', '.join(j.id for j in jobs)})")
+    runner = make_runner()
     runner.total = len(job.targets)
     out = runner.out
     out.mkdir(parents=True, exist_ok=True)
@@ -223,7 +229,7 @@ def run_job(args: argparse.Namespace, pytest_args: list[str], write: Callable[[s
         "job": job.id,
         "plan": [{"id": j.id, "targets": list(j.targets)} for j in jobs],
         "kind": kind,
-        "sweep": _sweep_identity(args, pytest_args),
+        "sweep": _sweep_identity(args, runner.pytest_args),
         "suite": {"version": _version("layer-conformance"), "fingerprint": suite_fingerprint()},
         "python": ".".join(map(str, sys.version_info[:3])),
         "torch": _version("torch"),

@@ -595,7 +595,7 @@ def sweep(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
     if args.job or args.shard:
         from .jobs import run_job
 
-        return run_job(args, pytest_args, write, Runner(args, pytest_args, write))
+        return run_job(args, write, PUBLISHED, lambda: Runner(args, pytest_args, write))
     runner = Runner(args, pytest_args, write)
     what = "implementations" if runner.kind == "impl" else "targets"
     noun = what if len(runner.targets) != 1 else what.removesuffix("s")
