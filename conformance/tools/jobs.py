@@ -74,12 +74,13 @@ class Job:
 
     def as_dict(self, kind: str, environment: str) -> dict[str, Any]:
         args = " ".join(f"--impl {t}" for t in self.targets) if kind == "impl" else " ".join(self.targets)
-        key = re.sub(r"[^\w.+-]", "_", f"{environment}-{'-'.join(self.targets)}")
+        key = safe_label(f"{environment}-{'-'.join(self.targets)}")
         return {"id": self.id, "targets": list(self.targets), "args": args, "seconds": round(self.seconds, 1),
                 "cache-key": key}  # fmt: skip
 
 
-def _safe(label: str) -> str:
+def safe_label(label: str) -> str:
+    """A target's label as a directory name (the sweep's ``OUT/<label>/``)."""
     return re.sub(r"[^\w.+-]", "_", label)
 
 
@@ -111,7 +112,7 @@ def plan_jobs(targets: Sequence[str], shards: int | None, times: dict[str, float
     default = statistics.median(known) if known else 1.0
     weight = {t: times.get(t, default) for t in targets}
     if not shards:
-        return [Job(_safe(t), (t,), weight[t]) for t in targets]
+        return [Job(safe_label(t), (t,), weight[t]) for t in targets]
     if shards < 1:
         raise JobError(f"--shards {shards}: expected a number of jobs >= 1")
     asked, shards = shards, min(shards, len(targets)) or 1  # a job per target at most; the ids say how many asked
@@ -138,11 +139,12 @@ def _environment(args: argparse.Namespace) -> str:
     """What every environment of the sweep depends on: the Python and torch versions (``--python``, ``--torch``,
     else this environment's)."""
     python = args.python or f"{sys.version_info.major}.{sys.version_info.minor}"
-    torch = args.torch or _version("torch") or "any"
+    torch = args.torch or installed_version("torch") or "any"
     return f"py{python}-torch{torch.split('+')[0]}"
 
 
-def _version(dist: str) -> str | None:
+def installed_version(dist: str) -> str | None:
+    """The version of an installed distribution, or None."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
@@ -230,9 +232,9 @@ def run_job(
         "plan": [{"id": j.id, "targets": list(j.targets)} for j in jobs],
         "kind": kind,
         "sweep": _sweep_identity(args, runner.pytest_args),
-        "suite": {"version": _version("layer-conformance"), "fingerprint": suite_fingerprint()},
+        "suite": {"version": installed_version("layer-conformance"), "fingerprint": suite_fingerprint()},
         "python": ".".join(map(str, sys.version_info[:3])),
-        "torch": _version("torch"),
+        "torch": installed_version("torch"),
         "host": os.environ.get("RUNNER_NAME") or os.environ.get("CI_RUNNER_DESCRIPTION") or "",
         "status": "running",
         "started": _now(),
@@ -268,7 +270,7 @@ def _run_record(run: Run, target: str) -> dict[str, Any]:
         "env_seconds": round(run.env_seconds, 1),
         "suite_seconds": round(run.suite_seconds, 1),
         "env": run.env_note,
-        "report": f"{_safe(run.label)}/report.json" if run.report is not None else None,
+        "report": f"{safe_label(run.label)}/report.json" if run.report is not None else None,
         "counts": dict(run.counts()) if run.report is not None else {},
     }
 
@@ -392,9 +394,9 @@ def _load_runs(
             continue
         run.env_seconds, run.suite_seconds = float(record["env_seconds"]), float(record["suite_seconds"])
         run.env_note, run.error = str(record.get("env") or ""), record.get("error")
-        source = directory / _safe(record["label"])
+        source = directory / safe_label(record["label"])
         if record.get("report"):
-            shutil.copytree(source, out / _safe(record["label"]), dirs_exist_ok=True)
+            shutil.copytree(source, out / safe_label(record["label"]), dirs_exist_ok=True)
             try:
                 run.report = load_report(out / record["report"])
                 run.report_path = record["report"]

@@ -69,6 +69,7 @@ from ..implementation import ImplError, Recipe
 from ..impls import adapter, adapter_names
 from . import history
 from .history import Run
+from .jobs import installed_version, safe_label
 
 __all__ = ["PUBLISHED", "SweepError", "conclude", "main"]
 
@@ -244,13 +245,6 @@ def _uv(explicit: str | None) -> list[str]:
         raise SweepError("needs uv to make the release environments (pip install uv, or --uv PATH)") from None
 
 
-def _installed(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def suite_requirement() -> list[str]:
     """How to install the suite that runs the sweep: its checkout (editable when it is), the file it came
     from, or its version."""
@@ -304,7 +298,7 @@ class Environments:
         self.uv = _uv(args.uv)
         self.root = (Path(args.envs) if args.envs else _default_envs()).resolve()
         self.python = args.python or f"{sys.version_info.major}.{sys.version_info.minor}"
-        torch = args.torch or _installed("torch")
+        torch = args.torch or installed_version("torch")
         self.torch = f"torch=={torch.split('+')[0]}" if torch else "torch"
         self.suite = args.suite.split() if args.suite else suite_requirement()
         self.pip_args = list(args.pip_arg)
@@ -351,10 +345,6 @@ class Environments:
 
 
 # --------------------------------------------------------------------------- runs
-
-
-def _safe(label: str) -> str:
-    return re.sub(r"[^\w.+-]", "_", label)
 
 
 def _child_env() -> dict[str, str]:
@@ -457,7 +447,7 @@ class Runner:
         label = self.targets[index]
         library = self.envs is not None and label in self.args.recipes
         run = Run(label, kind="impl" if self.envs is None else "library" if library else "release")
-        out = self.out / _safe(label)
+        out = self.out / safe_label(label)
         if self.args.reuse and (out / "report.json").exists():
             _load(run, out / "report.json")
             _read_times(run, out)
