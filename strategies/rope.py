@@ -362,6 +362,8 @@ PINNED_CONFIGS: dict[str, tuple] = {
         _pin("yarn", "other", theta=10.0, partial=0.5, beta_fast=16, factor=4.0, truncate=False, **{_ORIGINAL: 131072}),
         _pin("yarn", head_dim=16, factor=8.0, mscale=0.707, mscale_all_dim=0.5, **{_ORIGINAL: 4096}),
         _pin("yarn", head_dim=16, factor=0.5, truncate=False, **{_ORIGINAL: 4096}),
+        # attention_factor beside a factor: a library that fails on factor None (pinned above) still meets it
+        _pin("yarn", factor=4.0, attention_factor=1.3, **{_ORIGINAL: 8}),
     ),
     "longrope": (
         _pin(
