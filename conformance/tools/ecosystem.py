@@ -1,8 +1,10 @@
 """The parity table of other libraries against the contract (``docs/ecosystem.md``), from a sweep's reports.
 
-``layer-conformance sweep vllm mlx_lm torchtitan megatron torchtune 5.24.0 --parity PATH`` writes it: every
+``layer-conformance sweep vllm mlx_lm torchtitan megatron torchtune sglang 5.24.0 --parity PATH`` writes it: every
 library in its own environment, a transformers release beside them as the baseline.  From each run's report:
 
+* one line per target: its version, its torch (a library may bring its own), its counts, and how long its
+  environment took and its size on disk;
 * one row per contract name and variant (the parameters of a property's id: a RoPE type, a layout, a
   backend), one column per target; a cell is the verdict of the properties of that row: ``✓ pass`` (every
   one passed), ``✗ bug`` (a failure, or a known bug of the library's xfails file), ``≠ design`` (the rules
@@ -117,8 +119,9 @@ def _introduction(regenerate: str) -> list[str]:
     if regenerate:
         lines += [
             "",
-            f"Regenerate: `{regenerate}` (each environment made with uv, beside the sweep's torch pin; pip's "
-            "`PIP_FIND_LINKS` reaches uv, so a directory of CPU wheels there keeps CUDA builds out).",
+            f"Regenerate: `{regenerate}` (each environment made with uv, beside the sweep's torch pin unless the "
+            "library's recipe brings its own torch, as SGLang's does; pip's `PIP_FIND_LINKS` reaches uv, so a "
+            "directory of CPU wheels there keeps CUDA builds out of the pinned ones).",
         ]
     return lines
 
@@ -128,21 +131,28 @@ def _targets(runs: Sequence[Run]) -> list[str]:
         "",
         "## Targets",
         "",
-        "| target | version | pass | bug | design | missing | unjudged examples | environment | suite |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| target | version | torch | pass | bug | design | missing | unjudged examples | environment | suite |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         if run.report is None:
-            lines.append(f"| {_column(run)} | - | did not run: {table_cell(run.error or '?')} | | | | | | |")
+            lines.append(f"| {_column(run)} | - | - | did not run: {table_cell(run.error or '?')} | | | | | | |")
             continue
         counts = run.counts()
         bugs = sum(counts.get(o, 0) for o in ("failed", "error", "crashed", "xfailed"))
         lines.append(
-            f"| {_column(run)} | {run.version} | {counts.get('passed', 0)} | {bugs} | {counts.get('differs', 0)} | "
+            f"| {_column(run)} | {run.version} | {(run.report.get('versions') or {}).get('torch') or '?'} | "
+            f"{counts.get('passed', 0)} | {bugs} | {counts.get('differs', 0)} | "
             f"{counts.get('missing', 0) + counts.get('skipped', 0)} | {sum(_unjudged(run).values())} | "
-            f"{run.env_seconds:.0f} s ({run.env_note or '-'}) | {run.suite_seconds:.0f} s |"
+            f"{_environment(run)} | {run.suite_seconds:.0f} s |"
         )
     return lines
+
+
+def _environment(run: Run) -> str:
+    """How long the environment took (``cached``: it was there already) and its size on disk, where known."""
+    size = f", {run.env_bytes / 1e9:.1f} GB" if run.env_bytes else ""
+    return f"{run.env_seconds:.0f} s ({run.env_note or '-'}){size}"
 
 
 def _parity(done: Sequence[Run], libraries: Sequence[Run]) -> list[str]:

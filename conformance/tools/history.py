@@ -77,6 +77,8 @@ class Run:
     env_seconds: float = 0.0
     suite_seconds: float = 0.0
     env_note: str = ""
+    #: the size of the target's environment on disk (0: unknown, or none was made)
+    env_bytes: int = 0
     report_path: str | None = None
 
     @property
@@ -337,6 +339,7 @@ def summary(runs: Sequence[Run], checks: Sequence[RangeCheck], command: Sequence
                 "env_seconds": round(run.env_seconds, 1),
                 "suite_seconds": round(run.suite_seconds, 1),
                 "env": run.env_note,
+                "env_bytes": run.env_bytes,
                 "versions": (run.report or {}).get("versions", {}),
                 "profile": ((run.report or {}).get("hypothesis") or {}).get("profile"),
                 "derandomize": ((run.report or {}).get("hypothesis") or {}).get("derandomize"),

@@ -270,6 +270,7 @@ def _run_record(run: Run, target: str) -> dict[str, Any]:
         "env_seconds": round(run.env_seconds, 1),
         "suite_seconds": round(run.suite_seconds, 1),
         "env": run.env_note,
+        "env_bytes": run.env_bytes,
         "report": f"{safe_label(run.label)}/report.json" if run.report is not None else None,
         "counts": dict(run.counts()) if run.report is not None else {},
     }
@@ -394,6 +395,7 @@ def _load_runs(
             continue
         run.env_seconds, run.suite_seconds = float(record["env_seconds"]), float(record["suite_seconds"])
         run.env_note, run.error = str(record.get("env") or ""), record.get("error")
+        run.env_bytes = int(record.get("env_bytes") or 0)
         source = directory / safe_label(record["label"])
         if record.get("report"):
             shutil.copytree(source, out / safe_label(record["label"]), dirs_exist_ok=True)

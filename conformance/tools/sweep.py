@@ -267,6 +267,22 @@ def suite_requirement() -> list[str]:
     return [f"layer-conformance=={dist.version}"]
 
 
+def disk_size(path: Path) -> int:
+    """Bytes of the files under ``path`` (links not followed)."""
+    total, stack = 0, [path]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                total += entry.stat(follow_symlinks=False).st_size
+    return total
+
+
 def _env_python(env: Path) -> Path:
     return env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
@@ -391,6 +407,7 @@ def _load(run: Run, report: Path, rc: int | None = None) -> Run:
 
 def _write_times(run: Run, out: Path) -> None:
     times = {"env_seconds": run.env_seconds, "suite_seconds": run.suite_seconds, "env": run.env_note}
+    times["env_bytes"] = run.env_bytes
     (out / "sweep-run.json").write_text(json.dumps(times) + "\n", encoding="utf-8")
 
 
@@ -400,6 +417,7 @@ def _read_times(run: Run, out: Path) -> None:
         times = json.loads((out / "sweep-run.json").read_text(encoding="utf-8"))
         run.env_seconds, run.suite_seconds = float(times["env_seconds"]), float(times["suite_seconds"])
         run.env_note = str(times.get("env", ""))
+        run.env_bytes = int(times.get("env_bytes") or 0)
     except (OSError, ValueError, KeyError, TypeError):
         pass
 
@@ -457,6 +475,7 @@ class Runner:
                 started = time.perf_counter()
                 if self.envs is not None:
                     python, run.env_note = self.envs.ensure(label)
+                    run.env_bytes = disk_size(self.envs.path(label))
                     impl = label if library else "transformers"
                 else:
                     python, impl = Path(sys.executable), label
@@ -591,7 +610,9 @@ def sweep(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
     noun = what if len(runner.targets) != 1 else what.removesuffix("s")
     write(f"layer-conformance sweep: {len(runner.targets)} {noun} -> {runner.out}")
     if runner.envs is not None:
-        write(f"  environments: {runner.envs.root} (python {runner.envs.python}, {runner.envs.torch})")
+        own = [t for t in runner.targets if getattr(runner.envs.recipes.get(t), "own_torch", False)]
+        torch = runner.envs.torch + (f"; {', '.join(own)}: the torch of its recipe" if own else "")
+        write(f"  environments: {runner.envs.root} (python {runner.envs.python}, {torch})")
     indices = bisect(len(runner.targets), runner) if args.bisect else range(len(runner.targets))
     runs = [runner(i) for i in indices]
     return conclude(runs, args, pytest_args, runner.out, write)
