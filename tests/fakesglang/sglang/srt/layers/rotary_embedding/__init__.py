@@ -1,0 +1,3 @@
+from .factory import get_rope
+
+__all__ = ["get_rope"]
