@@ -14,7 +14,8 @@ The plugin builds results from the structured records of pytest's reports
 
 ``--conformance-report DIR`` writes ``report.json`` (format
 ``layer-conformance-report/1``, documented by :func:`build_report`),
-``report.md`` and one ``repro_<n>.py`` per failure whose example is plain data
+``report.md``, ``report.html`` (:mod:`layer_conformance.formats.html`: the page
+people open) and one ``repro_<n>.py`` per failure whose example is plain data
 (:mod:`layer_conformance.formats.example`; the script runs
 :mod:`layer_conformance.tools.replay`).  This module imports nothing but the
 standard library.
@@ -87,6 +88,8 @@ class Result:
     #: examples discarded because the implementation has no counterpart for an input of theirs: ``"<item>
     #: (<why>)"`` -> count (:func:`layer_conformance.missing.unsupported`); None: none
     unsupported: dict[str, int] | None = None
+    #: the documented behaviour the property checks (its docstring; "" when unknown: a crash before setup)
+    law: str = ""
 
 
 def matrix(results: list[Result]) -> dict[str, dict[str, dict[str, str]]]:
@@ -122,7 +125,8 @@ def build_report(
     expected-failure entries that applied (:func:`xfail_sources`), ``xfail_outside``: an entry describing this failure outside its
     version range; ``unsupported``: examples discarded for an input the implementation has no counterpart for;
     ``regimes``: the regimes of the input space its strategies declared and those its
-    examples reached, see :mod:`layer_conformance.strategies.regimes`); ``matrix`` (impl -> API ->
+    examples reached, see :mod:`layer_conformance.strategies.regimes`; ``law``: the documented behaviour
+    the property checks, its docstring); ``matrix`` (impl -> API ->
     key -> outcome); ``summary`` (impl -> outcome -> count); ``observed`` (impl -> behaviour ->
     outcomes); ``surface`` (impl -> ``items``: every parameter and registry key, ``covered``: how many
     the properties exercise, ``uncovered``: the items none exercises, ``exempt``: item -> why none can;
@@ -300,13 +304,16 @@ def load_report(path: str | Path) -> dict[str, Any]:
 
 
 def write_report(report: dict[str, Any], directory: Path, results: list[Result]) -> None:
-    """report.json, report.md and the repro scripts of ``results`` into ``directory``."""
+    """report.json, report.md, report.html and the repro scripts of ``results`` into ``directory``."""
+    from .html import report_page
+
     directory.mkdir(parents=True, exist_ok=True)
     versions = {i["name"]: i.get("version") for i in report["implementations"]}
     write_scripts(directory, results, versions, device=report["device"])
     report["results"] = [asdict(r) for r in sorted(results, key=lambda r: (r.impl, r.key))]
     (directory / "report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     (directory / "report.md").write_text(_markdown(report))
+    (directory / "report.html").write_text(report_page(report), encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- repro scripts

@@ -101,6 +101,20 @@ def match_failures(plan: Plan, exc: BaseException) -> tuple[list[dict[str, Any]]
     return matched, None
 
 
+#: How much of a property's docstring a record carries.
+LAW_LIMIT = 2000
+
+
+def law(function: Any) -> str:
+    """The documented behaviour a property checks: its docstring, its paragraphs kept, cut at :data:`LAW_LIMIT`."""
+    import inspect
+
+    text = inspect.cleandoc(getattr(function, "__doc__", None) or "")
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+    joined = "\n\n".join(paragraphs)
+    return joined if len(joined) <= LAW_LIMIT else joined[: LAW_LIMIT - 1].rstrip() + "…"
+
+
 def decide(
     plan: Plan, report: pytest.TestReport, call: pytest.CallInfo[None], matched: list[dict[str, Any]] | None = None
 ) -> tuple[str | None, str, str]:
@@ -180,6 +194,8 @@ class Recorder:
             "reason": reason,
             "message": message,
         }
+        if outcome is not None and isinstance(item, pytest.Function):
+            record["law"] = law(item.function)
         if plan.xfail is not None and outcome in ("xfailed", "differs", "stale", "failed"):
             record["xfail"] = XFAIL_SEPARATOR.join(e["source"] for e in matched) if matched else plan.xfail["source"]
         if outcome == "failed" and exc is not None and not unexpected:

@@ -100,6 +100,7 @@ class Results:
             xfail_outside=record.get("xfail_outside"),
             regimes=record.get("regimes", existing.regimes if existing else None),
             unsupported=record.get("unsupported", existing.unsupported if existing else None),
+            law=record.get("law", existing.law if existing else ""),
         )
 
     @pytest.hookimpl(optionalhook=True)
