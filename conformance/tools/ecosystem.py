@@ -87,10 +87,13 @@ def _unjudged(run: Run) -> Counter[str]:
     return counted
 
 
-def markdown(runs: Sequence[Run], entries: Sequence[tuple[str, XfailEntry]] = (), regenerate: str = "") -> str:
+def markdown(
+    runs: Sequence[Run], entries: Sequence[tuple[str, XfailEntry]] = (), regenerate: str = "", picture: str = ""
+) -> str:
     """The page: the libraries, the parity table, the bugs, the differences by design, what is missing.
     ``entries``: the (implementation, xfails line) pairs the runs used (the sweep's; by default the bundled
-    files of the libraries)."""
+    files of the libraries); ``picture``: the file name of the parity grid's picture beside the page
+    (:func:`picture`), shown above the table."""
     if not entries:
         entries = [(run.impl or run.label, e) for run in runs for e in bundled_entries(run.impl or run.label)]
     done = [run for run in runs if run.report is not None]
@@ -98,7 +101,7 @@ def markdown(runs: Sequence[Run], entries: Sequence[tuple[str, XfailEntry]] = ()
     lines = [
         *_introduction(regenerate),
         *_targets(runs),
-        *_parity(done, libraries),
+        *_parity(done, libraries, picture),
         *_bugs(libraries, entries),
         *_differences(libraries),
         *_every_result(libraries),
@@ -155,22 +158,54 @@ def _environment(run: Run) -> str:
     return f"{run.env_seconds:.0f} s ({run.env_note or '-'}){size}"
 
 
-def _parity(done: Sequence[Run], libraries: Sequence[Run]) -> list[str]:
+def _cells(done: Sequence[Run], libraries: Sequence[Run]) -> tuple[dict, list[tuple[str, str]]]:
+    """The outcomes of each row per target, and the rows some library has something of."""
     cells: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for run in done:
         for r in run.results:
             cells[_row(r)][run.label].append(r["outcome"])
     judged = [row for row, per in cells.items() if any(verdict(per[lib.label]) in _JUDGED for lib in libraries)]
+    return cells, sorted(judged)
+
+
+#: The picture's cell of each verdict: the style of the outcome that stands for it, named as the table names it.
+_PICTURE = {"✓ pass": "passed", "✗ bug": "failed", "≠ design": "differs", "– missing": "missing", " ": "-"}
+
+
+def picture(runs: Sequence[Run]) -> str:
+    """The parity grid as an SVG picture: one row per contract name and variant some library has something of,
+    one column per target, each cell its verdict's colour and symbol."""
+    from ..formats.html import STYLE, grid_picture
+
+    done = [run for run in runs if run.report is not None]
+    libraries = [run for run in done if run.kind != "release"]
+    cells, judged = _cells(done, libraries)
+    rows = [
+        (f"{name} [{variant}]" if variant else name, [_PICTURE[verdict(cells[(name, variant)][r.label])] for r in done])
+        for name, variant in judged
+    ]
+    words = {"passed": "pass", "failed": "bug", "differs": "design", "missing": "missing", "-": "not run"}
+    style = {outcome: (*STYLE[outcome][:3], words[outcome]) for outcome in words}
+    return grid_picture([_column(run) for run in done], rows, style=style, names=words, edges=False)
+
+
+def _parity(done: Sequence[Run], libraries: Sequence[Run], picture: str = "") -> list[str]:
+    cells, judged = _cells(done, libraries)
     lines = [
         "",
         "## Parity",
         "",
+        *(
+            [f"![The parity grid: one row per contract name and variant, one column per target]({picture})", ""]
+            if picture
+            else []
+        ),
         "Rows a library has something of; the others are listed after the table.",
         "",
         "| contract name | variant | " + " | ".join(_column(run) for run in done) + " |",
         "|---|---|" + "---|" * len(done),
     ]
-    for name, variant in sorted(judged):
+    for name, variant in judged:
         per = cells[(name, variant)]
         lines.append(f"| `{name}` | {variant or '-'} | " + " | ".join(verdict(per[run.label]) for run in done) + " |")
     absent = sorted({name for name, _ in cells} - {name for name, _ in judged})

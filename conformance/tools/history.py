@@ -402,8 +402,10 @@ def table_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(data: dict[str, Any], surface_section: Sequence[str] = (), regenerate: str = "") -> str:
-    """The published cross-version matrix from a sweep summary (and, optionally, its surface section)."""
+def markdown(data: dict[str, Any], surface_section: Sequence[str] = (), regenerate: str = "", picture: str = "") -> str:
+    """The published cross-version matrix from a sweep summary (and, optionally, its surface section); ``picture``:
+    the file name of the grid's picture beside it (:func:`layer_conformance.formats.html.sweep_picture`), shown
+    first, and of its page (the same name, ``.html``)."""
     runs = data["runs"]
     labels = [r.get("name") or r["version"] for r in runs]
     first = next((r for r in runs if r.get("versions")), runs[0] if runs else {})
@@ -426,6 +428,15 @@ def markdown(data: dict[str, Any], surface_section: Sequence[str] = (), regenera
     )
     if regenerate:
         lines += ["", f"Regenerate: `{regenerate}`."]
+    if picture:
+        page = picture.rsplit(".", 1)[0] + ".html"
+        lines += [
+            "",
+            f"![Every property that changes between {'releases' if releases else 'runs'} or does not pass, one "
+            f"column per {'release' if releases else 'run'}: the outcome's colour and symbol]({picture})",
+            "",
+            f"The page [`{page}`]({page}) has every property, filters, and the recorded bugs with their ranges.",
+        ]
     lines += [
         "",
         "## Releases",

@@ -30,8 +30,12 @@ Then, from the reports (:mod:`layer_conformance.tools.history`):
   version range must hold exactly the releases where its tests fail with its
   failure (``--update-xfails FILE`` writes the ranges the sweep found);
 * ``OUT/sweep.json`` (``layer-conformance-sweep/1``) and ``OUT/matrix.md``, the
-  cross-version matrix (``--markdown PATH`` writes it elsewhere too,
-  ``--summary PATH`` the JSON).
+  cross-version matrix, with its picture ``OUT/sweep.svg`` (the properties that
+  change or do not pass, one column per release) and its page ``OUT/sweep.html``
+  (every property x release, filters, the recorded bugs with their ranges:
+  :mod:`layer_conformance.formats.html`); ``--markdown PATH`` writes the matrix
+  elsewhere too, its picture and page beside it (``PATH`` with ``.svg`` and
+  ``.html``), ``--summary PATH`` the JSON.
 
 ``--bisect`` runs the first and last release, then only the releases needed to
 pin each change between two consecutive releases of the list (it assumes that
@@ -170,13 +174,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-n", "--workers", default="2", help="pytest-xdist workers per run (0: serial; default 2)")
     parser.add_argument("--bisect", action="store_true", help="run only the releases needed to pin each change")
     parser.add_argument("--reuse", action="store_true", help="reuse a release's report when OUT/<release>/ has one")
-    parser.add_argument("--markdown", default=None, metavar="PATH", help="also write the matrix to PATH")
+    parser.add_argument(
+        "--markdown",
+        default=None,
+        metavar="PATH",
+        help="also write the matrix to PATH, its picture and page beside it (.svg, .html)",
+    )
     parser.add_argument("--summary", default=None, metavar="PATH", help="also write sweep.json to PATH")
     parser.add_argument(
         "--parity",
         default=None,
         metavar="PATH",
-        help="also write the parity table of the library targets (docs/ecosystem.md) to PATH",
+        help="also write the parity table of the library targets (docs/ecosystem.md) to PATH, its picture beside it "
+        "(.svg)",
     )
     parser.add_argument(
         "--update-xfails",
@@ -618,6 +628,19 @@ def sweep(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
     return conclude(runs, args, pytest_args, runner.out, write)
 
 
+def _pages(matrix: Path, data: dict, surface: Sequence[str], regenerate: str, stem: str = "") -> None:
+    """The matrix at ``matrix``, and beside it its picture and its page (``<stem>.svg``, ``<stem>.html``; the
+    matrix's own stem by default)."""
+    from ..formats.html import sweep_page, sweep_picture
+
+    stem = stem or matrix.stem
+    matrix.parent.mkdir(parents=True, exist_ok=True)
+    drawn, page = matrix.parent / f"{stem}.svg", matrix.parent / f"{stem}.html"
+    drawn.write_text(sweep_picture(data), encoding="utf-8")
+    page.write_text(sweep_page(data, picture=drawn.name), encoding="utf-8")
+    matrix.write_text(history.markdown(data, surface, regenerate=regenerate, picture=drawn.name), encoding="utf-8")
+
+
 def conclude(
     runs: Sequence[Run], args: argparse.Namespace, pytest_args: list[str], out: Path, write: Callable[[str], None]
 ) -> int:
@@ -658,13 +681,14 @@ def conclude(
     rerun = [*(f"--impl={i}" for i in args.impl), *args.releases, *(["--", *pytest_args] if pytest_args else [])]
     regenerate = shlex.join(["layer-conformance", "sweep", *rerun])
     data = history.summary(runs, checks, command=["layer-conformance", "sweep", *rerun])
-    text = history.markdown(data, _surface_section(done), regenerate=regenerate.strip())
+    surface = _surface_section(done)
     as_json = json.dumps(data, indent=1) + "\n"
     out.mkdir(parents=True, exist_ok=True)
     (out / "sweep.json").write_text(as_json, encoding="utf-8")
-    (out / "matrix.md").write_text(text, encoding="utf-8")
+    _pages(out / "matrix.md", data, surface, regenerate.strip(), stem="sweep")
     if args.parity:
         from .ecosystem import markdown as parity
+        from .ecosystem import picture
 
         # the page's own path as anyone names it: relative to where the sweep ran, if it is below it
         page = Path(args.parity).resolve()
@@ -672,17 +696,20 @@ def conclude(
         again = ["layer-conformance", "sweep", *(f"--impl={i}" for i in args.impl), *args.releases]
         again += ["--parity", named.as_posix(), *(["--", *pytest_args] if pytest_args else [])]
         page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(parity(runs, entries, regenerate=shlex.join(again)), encoding="utf-8")
-    for path, content in ((args.markdown, text), (args.summary, as_json)):
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(content, encoding="utf-8")
+        drawn = page.with_suffix(".svg")
+        drawn.write_text(picture(runs), encoding="utf-8")
+        page.write_text(parity(runs, entries, regenerate=shlex.join(again), picture=drawn.name), encoding="utf-8")
+    if args.markdown:
+        _pages(Path(args.markdown), data, surface, regenerate.strip())
+    if args.summary:
+        Path(args.summary).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.summary).write_text(as_json, encoding="utf-8")
     unclean = [run for run in runs if not run.clean]
     write("")
     write(
         f"layer-conformance sweep: {len(runs)} run, {len(runs) - len(unclean)} clean"
         + (f"; not clean: {', '.join(run.label for run in unclean)}" if unclean else "")
-        + f"; {out / 'matrix.md'}"
+        + f"; {out / 'matrix.md'}, {out / 'sweep.html'}"
     )
     return 1 if unclean or disagree else 0
 
