@@ -30,7 +30,46 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-__all__ = ["flat_config", "init_functions", "layout_pairs", "quiet", "read_mask_table", "standard_parameters"]
+__all__ = [
+    "ATTENTION_NAMES",
+    "UTILITY_NAMES",
+    "flat_config",
+    "init_functions",
+    "layout_pairs",
+    "quiet",
+    "read_mask_table",
+    "rotate_token_rows",
+    "standard_parameters",
+]
+
+#: The contract's pytorch utilities: what a serving engine or a training framework seldom has.
+UTILITY_NAMES = (
+    "Conv1D",
+    "apply_chunking_to_forward",
+    "find_pruneable_heads_and_indices",
+    "prune_linear_layer",
+    "prune_conv1d_layer",
+    "prune_layer",
+)
+#: The contract's attention functions, mask functions and builders and their registries: what a library whose
+#: attention runs its own way (an engine's kernels over a paged cache, a direct call of torch's SDPA) lacks.
+ATTENTION_NAMES = (
+    "AttentionInterface",
+    "eager_attention_forward",
+    "sdpa_attention_forward",
+    "AttentionMaskInterface",
+    "causal_mask_function",
+    "bidirectional_mask_function",
+    "sliding_window_overlay",
+    "chunked_overlay",
+    "sliding_window_causal_mask_function",
+    "chunked_causal_mask_function",
+    "padding_mask_function",
+    "and_masks",
+    "or_masks",
+    "sdpa_mask",
+    "eager_mask",
+)
 
 #: ``rotate(config, query, key, position_ids, interleaved) -> (query, key)``: a rotary_embedding
 Rotation = Callable[..., tuple[Any, Any]]
@@ -86,6 +125,22 @@ def init_functions(
         return init
 
     return {rope_type: make(rope_type) for rope_type in types}
+
+
+def rotate_token_rows(
+    module: Callable[..., tuple[Any, Any]], query: Any, key: Any, position_ids: Any
+) -> tuple[Any, Any]:
+    """The contract's rotation through a serving engine's rotary module (vLLM's, SGLang's), called as their models
+    call it: one row per token, the heads side by side (``module(positions, query, key)`` on ``[tokens, heads x
+    head_dim]``, copies of the inputs); the outputs back in the contract's ``[batch, heads, seq, head_dim]``."""
+    batch, heads, length, size = query.shape
+    kv_heads = key.shape[1]
+    flat_q = query.permute(0, 2, 1, 3).reshape(batch * length, heads * size)
+    flat_k = key.permute(0, 2, 1, 3).reshape(batch * length, kv_heads * size)
+    out_q, out_k = module(position_ids.reshape(-1), flat_q.clone(), flat_k.clone())
+    out_q = out_q.reshape(batch, length, heads, size).permute(0, 2, 1, 3)
+    out_k = out_k.reshape(batch, length, kv_heads, size).permute(0, 2, 1, 3)
+    return out_q.contiguous(), out_k.contiguous()
 
 
 def flat_config(canonical: Any) -> Any:

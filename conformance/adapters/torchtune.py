@@ -68,14 +68,9 @@ _ATTENTION = "torchtune's attention calls scaled_dot_product_attention itself, w
 _NOT_IN = "not in torchtune"
 #: Why torchtune has no counterpart for the contract names it lacks.
 MISSING = {
-    **{name: _NOT_IN for name in ("Conv1D", "apply_chunking_to_forward", "find_pruneable_heads_and_indices",
-                                  "prune_linear_layer", "prune_conv1d_layer", "prune_layer")},
+    **dict.fromkeys(common.UTILITY_NAMES, _NOT_IN),
     "GradientCheckpointingLayer": "torchtune checkpoints through torch.distributed's checkpoint wrappers",
-    **{name: _ATTENTION for name in ("AttentionInterface", "eager_attention_forward", "sdpa_attention_forward",
-                                     "AttentionMaskInterface", "causal_mask_function", "bidirectional_mask_function",
-                                     "sliding_window_overlay", "chunked_overlay", "sliding_window_causal_mask_function",
-                                     "chunked_causal_mask_function", "padding_mask_function", "and_masks", "or_masks",
-                                     "sdpa_mask", "eager_mask")},
+    **dict.fromkeys(common.ATTENTION_NAMES, _ATTENTION),
     "dynamic_rope_update": "torchtune's rotary modules have no per-forward update",
     **dict.fromkeys(by_group("model_masks"), _ATTENTION),
 }  # fmt: skip

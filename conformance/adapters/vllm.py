@@ -88,13 +88,9 @@ _ENGINE = (
 _NOT_IN = "not in vLLM (a model-training or transformers utility)"
 #: Why vLLM has no counterpart for the contract names it lacks.
 MISSING = {
-    **{name: _NOT_IN for name in ("Conv1D", "apply_chunking_to_forward", "find_pruneable_heads_and_indices",
-                                  "prune_linear_layer", "prune_conv1d_layer", "prune_layer", "GradientCheckpointingLayer")},
-    **{name: _ENGINE for name in ("AttentionInterface", "eager_attention_forward", "sdpa_attention_forward",
-                                  "AttentionMaskInterface", "causal_mask_function", "bidirectional_mask_function",
-                                  "sliding_window_overlay", "chunked_overlay", "sliding_window_causal_mask_function",
-                                  "chunked_causal_mask_function", "padding_mask_function", "and_masks", "or_masks",
-                                  "sdpa_mask", "eager_mask")},
+    **dict.fromkeys(common.UTILITY_NAMES, _NOT_IN),
+    "GradientCheckpointingLayer": _NOT_IN,
+    **dict.fromkeys(common.ATTENTION_NAMES, _ENGINE),
     "dynamic_rope_update": "vLLM computes its rotary caches once, when the module is built: no per-forward update",
     **dict.fromkeys(by_group("model_masks"), _ENGINE),
 }  # fmt: skip
@@ -162,15 +158,7 @@ def _rotary_embedding(vllm: Any) -> Any:
         if interleaved and config.rope_parameters.get("rope_type") == "longrope":
             unsupported("rotary_embedding(interleaved)", "vllm", "its longrope module takes the half layout only")
         module = _module(config, interleaved, query.dtype)
-        batch, heads, length, size = query.shape
-        kv_heads = key.shape[1]
-        # vLLM's layout: one row per token, the heads side by side
-        flat_q = query.permute(0, 2, 1, 3).reshape(batch * length, heads * size)
-        flat_k = key.permute(0, 2, 1, 3).reshape(batch * length, kv_heads * size)
-        out_q, out_k = module(position_ids.reshape(-1), flat_q.clone(), flat_k.clone())
-        out_q = out_q.reshape(batch, length, heads, size).permute(0, 2, 1, 3)
-        out_k = out_k.reshape(batch, length, kv_heads, size).permute(0, 2, 1, 3)
-        return out_q.contiguous(), out_k.contiguous()
+        return common.rotate_token_rows(module, query, key, position_ids)
 
     return rotary_embedding
 
