@@ -55,7 +55,7 @@ details.result{border:1px solid #ddd;margin:.3rem 0;padding:.3rem .6rem}
 details.result:target,details.result.shown{outline:3px solid #000}
 details.result summary{cursor:pointer}
 pre{white-space:pre-wrap;word-break:break-word;background:#f6f6f6;padding:.4rem;margin:.2rem 0;max-height:24rem;overflow:auto}
-dt{font-weight:600;margin-top:.3rem}dd{margin-left:1rem}
+dt{font-weight:600;margin-top:.3rem}dd{margin-left:1rem}dd.law{white-space:pre-line}
 #filters{margin:.5rem 0;padding:.4rem .6rem;border:1px solid #ddd}
 #filters label{margin-right:.8rem;white-space:nowrap}
 .sweep th.key{font-family:ui-monospace,monospace;font-size:.8rem;white-space:nowrap}
@@ -220,14 +220,14 @@ def _detail(index: int, r: Mapping[str, Any]) -> list[str]:
         "<dl>",
     ]
 
-    def item(term: str, value: str, pre: bool = False) -> None:
+    def item(term: str, value: str, pre: bool = False, kind: str = "") -> None:
         if value:
-            lines.append(
-                f"<dt>{escape(term)}</dt><dd>{'<pre>' if pre else ''}{escape(value)}{'</pre>' if pre else ''}</dd>"
-            )
+            opened = f'<dd class="{kind}">' if kind else "<dd>"
+            text = f"<pre>{escape(value)}</pre>" if pre else escape(value)
+            lines.append(f"<dt>{escape(term)}</dt>{opened}{text}</dd>")
 
     item("Contract names", ", ".join(r.get("apis") or []))
-    item("The documented behaviour it checks", str(r.get("law") or ""))
+    item("The documented behaviour it checks", str(r.get("law") or ""), kind="law")
     item("Failure" if outcome in _PROBLEMS else "Message", str(r.get("message") or ""), pre=True)
     item("Note", str(r.get("reason") or ""))
     item("Matched entries", str(r.get("xfail") or ""))
@@ -352,6 +352,12 @@ def _grid(results: Sequence[Mapping[str, Any]], impls: Sequence[str]) -> list[st
 # --------------------------------------------------------------------------- a sweep: sweep.html and its picture
 
 
+def _series(data: Mapping[str, Any]) -> bool:
+    """Whether the targets are a series (releases of one library, in order): only then is a change between
+    neighbours an edge worth drawing."""
+    return all((run.get("kind") or "release") == "release" for run in data.get("runs") or [])
+
+
 def _sweep_rows(data: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """(column names, [(key, outcome per run)]) of a sweep summary."""
     runs = data.get("runs") or []
@@ -403,14 +409,15 @@ def sweep_page(data: Mapping[str, Any], picture: str = "") -> str:
     body += ["<h2>Grid</h2>"]
     if rows:
         body += _filters(outcomes, "Property", changing=True)
-        body.append('<p class="meta">A thick left border marks a change from the target before.</p>')
-        body += _sweep_grid(names, rows)
+        if _series(data):
+            body.append('<p class="meta">A thick left border marks a change from the release before.</p>')
+        body += _sweep_grid(names, rows, edges=_series(data))
     body += _sweep_bugs(data, names)
     body += _sweep_runs(runs)
     return _page(title, body)
 
 
-def _sweep_grid(names: Sequence[str], rows: Sequence[tuple[str, list[str]]]) -> list[str]:
+def _sweep_grid(names: Sequence[str], rows: Sequence[tuple[str, list[str]]], edges: bool = True) -> list[str]:
     lines = [
         '<table class="sweep"><thead><tr><th scope="col">property</th>'
         + "".join(f'<th scope="col" class="run">{escape(n)}</th>' for n in names)
@@ -419,7 +426,7 @@ def _sweep_grid(names: Sequence[str], rows: Sequence[tuple[str, list[str]]]) -> 
     for key, outcomes in rows:
         cells = []
         for i, outcome in enumerate(outcomes):
-            edge = " edge" if i and outcome != outcomes[i - 1] else ""
+            edge = " edge" if edges and i and outcome != outcomes[i - 1] else ""
             tip = escape(f"{names[i]}: {outcome}")
             cells.append(
                 f'<td class="o o-{_css_name(outcome)}{edge}" data-outcome="{escape(outcome)}" '
@@ -483,7 +490,7 @@ def sweep_picture(data: Mapping[str, Any]) -> str:
     shown = [(key, outcomes) for key, outcomes in rows if _interesting(outcomes)]
     quiet = len(rows) - len(shown)
     caption = f"{len(shown)} properties that change or do not pass; {quiet} more have one outcome in every target"
-    return grid_picture(names, shown, caption=caption)
+    return grid_picture(names, shown, caption=caption, edges=_series(data))
 
 
 def grid_picture(
