@@ -15,6 +15,7 @@ structural checks still run).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
@@ -22,6 +23,7 @@ import zlib
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -112,13 +114,17 @@ def _report(results: list[Result], tmp_path: Path) -> tuple[Path, dict]:
     ],
 )
 def test_every_page_is_well_formed_and_says_what_the_run_amounts_to(tmp_path, case, outcomes, says):
-    results = [_result(i, o, message="boom" if o == "crashed" else "", reason="none here" if o == "missing" else "")
-               for i, o in enumerate(outcomes)]  # fmt: skip
-    page, _ = _report(results, tmp_path)
+    page = _edge_page(tmp_path, outcomes)
     text = page.read_text(encoding="utf-8")
     parsed = well_formed(text)
     assert says in text
     assert len(parsed.hrefs) == len(outcomes)  # one cell per result, each a link to its details
+
+
+def _edge_page(tmp_path: Path, outcomes: list[str]) -> Path:
+    results = [_result(i, o, message="boom" if o == "crashed" else "", reason="none here" if o == "missing" else "")
+               for i, o in enumerate(outcomes)]  # fmt: skip
+    return _report(results, tmp_path)[0]
 
 
 # --------------------------------------------------------------------------- a real browser
@@ -261,6 +267,27 @@ def test_the_sweep_page_and_its_picture_in_a_browser(browser, tmp_path):
     assert distinct_colours(page.get_screenshot_as_png()) >= 4
 
 
+@pytest.mark.parametrize(
+    ("outcomes", "says"), [([], "no results"), (["crashed"], "A worker died"), (["missing"], "every one missing")]
+)
+def test_an_empty_a_crashed_and_an_all_missing_run_say_so_in_the_browser(browser, tmp_path, outcomes, says):
+    page = browser()
+    page.get(_edge_page(tmp_path, outcomes).as_uri())
+    from selenium.webdriver.common.by import By
+
+    status = page.find_element(By.CSS_SELECTOR, "[role=status]")
+    assert status.is_displayed() and says in status.text
+    assert len(page.find_elements(By.CSS_SELECTOR, "a.cell")) == len(outcomes)
+
+
+def test_edges_are_drawn_between_releases_only():
+    releases, libraries = _sweep(), _sweep()
+    for run in libraries["runs"]:
+        run["kind"] = "library"  # a sweep of libraries: neighbours are not a series
+    assert html.sweep_page(releases).count(" edge\"") == 2 and " edge\"" not in html.sweep_page(libraries)
+    assert 'width="2"' in html.sweep_picture(releases) and 'width="2"' not in html.sweep_picture(libraries)
+
+
 def _sweep() -> dict:
     """A sweep summary of four targets: one property fixed in 1.2 (its bug recorded), one passing everywhere, one
     new in 1.1."""
@@ -278,6 +305,24 @@ def _sweep() -> dict:
              "verdict": "agrees"},
         ],
     }  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the published pages
+
+
+def test_the_published_sweep_has_its_page_and_picture_embedded():
+    matrix = (DOCS / "cross-version-matrix.md").read_text(encoding="utf-8")
+    assert "](cross-version-matrix.svg)" in matrix and "(cross-version-matrix.html)" in matrix
+    page = DOCS / "cross-version-matrix.html"
+    data = json.loads((DOCS / "sweep.json").read_text(encoding="utf-8"))
+    assert page.read_text(encoding="utf-8") == html.sweep_page(data, picture="cross-version-matrix.svg")
+    assert page.stat().st_size < 3_000_000
+    picture = ElementTree.parse(DOCS / "cross-version-matrix.svg").getroot()
+    assert picture.tag.endswith("svg")
+    assert (DOCS / "cross-version-matrix.svg").read_text(encoding="utf-8") == html.sweep_picture(data)
+    assert "](docs/cross-version-matrix.svg)" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "](ecosystem.svg)" in (DOCS / "ecosystem.md").read_text(encoding="utf-8")
+    ElementTree.parse(DOCS / "ecosystem.svg")
 
 
 # --------------------------------------------------------------------------- a screenshot, read
