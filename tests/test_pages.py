@@ -284,7 +284,7 @@ def test_edges_are_drawn_between_releases_only():
     releases, libraries = _sweep(), _sweep()
     for run in libraries["runs"]:
         run["kind"] = "library"  # a sweep of libraries: neighbours are not a series
-    assert html.sweep_page(releases).count(" edge\"") == 2 and " edge\"" not in html.sweep_page(libraries)
+    assert html.sweep_page(releases).count(' edge"') == 2 and ' edge"' not in html.sweep_page(libraries)
     assert 'width="2"' in html.sweep_picture(releases) and 'width="2"' not in html.sweep_picture(libraries)
 
 
@@ -305,6 +305,39 @@ def _sweep() -> dict:
              "verdict": "agrees"},
         ],
     }  # fmt: skip
+
+
+def test_the_matrix_of_saved_reports_has_its_picture_and_page(tmp_path, capsys):
+    from layer_conformance.tools import cli
+
+    paths = []
+    for version, outcome in (("1", "failed"), ("2", "passed")):
+        results = [_result(0, "passed"), _result(1, outcome, message="AssertionError" if outcome == "failed" else "")]
+        report = build_report(
+            results,
+            implementations=[{"name": "x", "origin": "x.py", "version": version, "missing": []}],
+            versions={"torch": "2.13.0"},
+            hypothesis={"profile": "ci"},
+            device="cpu",
+            observed={},
+        )
+        write_report(report, tmp_path / version, results)
+        paths.append(str(tmp_path / version / "report.json"))
+    out = tmp_path / "docs" / "matrix.md"
+    assert cli.main(["matrix", *paths, "--output", str(out)]) == 0
+    assert "](matrix.svg)" in out.read_text(encoding="utf-8") and "(matrix.html)" in out.read_text(encoding="utf-8")
+    page = (tmp_path / "docs" / "matrix.html").read_text(encoding="utf-8")
+    well_formed(page)
+    # one cell per property and report; reports given by hand are not a series of releases: no edges
+    assert page.count('class="o o-') == 4 and ' edge"' not in page
+    assert 'class="o o-failed" data-outcome="failed" data-text="t.py::test_1[1]"' in page
+    ElementTree.parse(tmp_path / "docs" / "matrix.svg")
+    # a file that is not a report: one line naming it, nothing written
+    bad = tmp_path / "bad.json"
+    bad.write_text("{\n  not json\n")
+    assert cli.main(["matrix", str(bad), "--output", str(tmp_path / "other.md")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{bad}:2: not JSON" in err and not (tmp_path / "other.md").exists()
 
 
 # --------------------------------------------------------------------------- the published pages

@@ -32,6 +32,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..formats.keys import test_key
@@ -515,3 +516,20 @@ def _reason_head(x: dict[str, Any]) -> str:
     """The reason of an xfail line up to its first colon-led explanation, kept short for the table."""
     text = x.get("reason_text") or ""
     return text if len(text) <= 220 else text[:217].rsplit(" ", 1)[0] + "..."
+
+
+def write_pages(
+    matrix: Path, data: dict[str, Any], surface_section: Sequence[str] = (), regenerate: str = "", stem: str = ""
+) -> None:
+    """The matrix (:func:`markdown`) at ``matrix``, and beside it its picture and its page
+    (:func:`layer_conformance.formats.html.sweep_picture`, :func:`~layer_conformance.formats.html.sweep_page`:
+    ``<stem>.svg``, ``<stem>.html``, the matrix's own stem by default), the matrix showing the picture."""
+    from ..formats.html import sweep_page, sweep_picture
+
+    stem = stem or matrix.stem
+    matrix.parent.mkdir(parents=True, exist_ok=True)
+    drawn, page = matrix.parent / f"{stem}.svg", matrix.parent / f"{stem}.html"
+    drawn.write_text(sweep_picture(data), encoding="utf-8")
+    page.write_text(sweep_page(data, picture=drawn.name), encoding="utf-8")
+    text = markdown(data, surface_section, regenerate=regenerate, picture=drawn.name)
+    matrix.write_text(text, encoding="utf-8")

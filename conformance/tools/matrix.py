@@ -10,7 +10,8 @@ column, in the order given, named after its implementation and version
 (:func:`layer_conformance.tools.history.markdown`): outcome counts per run, the
 bugs of the bundled xfails files with the range the runs give, every property
 whose outcome changes between consecutive runs, the xfail ranges, and the
-surface section (:func:`surface_lines`).  ``--summary`` writes the same data as
+surface section (:func:`surface_lines`); ``--output PATH`` writes its picture and page beside it
+(``PATH`` with ``.svg`` and ``.html``, as a sweep's ``--markdown`` does).  ``--summary`` writes the same data as
 ``sweep.json`` does.  ``tox -e py,transformers4,transformers5,matrix`` merges its
 three reports so.  A file that is not a report is a one-line error naming it.
 Plain JSON in, Markdown out; this module imports no torch.
@@ -103,7 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="The cross-version matrix (as a release sweep writes it) from saved conformance reports.",
     )
     parser.add_argument("reports", nargs="+", help="report.json files, one column each, in order")
-    parser.add_argument("--output", default=None, metavar="PATH", help="write the matrix here (default: stdout)")
+    parser.add_argument(
+        "--output",
+        default=None,
+        metavar="PATH",
+        help="write the matrix here, its picture and page beside it (.svg, .html; default: the matrix to stdout)",
+    )
     parser.add_argument("--summary", default=None, metavar="PATH", help="also write the data as sweep.json does")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -115,12 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     checks = history.check_xfails(entries, runs)
     data = history.summary(runs, checks, command=["layer-conformance", "matrix", *(Path(p).name for p in args.reports)])
     names = [run.name for run in runs]
-    text = history.markdown(data, surface_lines(names, [run.report for run in runs if run.report is not None]))
+    surface = surface_lines(names, [run.report for run in runs if run.report is not None])
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text, encoding="utf-8")
+        history.write_pages(Path(args.output), data, surface)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(history.markdown(data, surface))
     if args.summary:
         Path(args.summary).parent.mkdir(parents=True, exist_ok=True)
         Path(args.summary).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

@@ -628,19 +628,6 @@ def sweep(argv: Sequence[str], write: Callable[[str], None] = print) -> int:
     return conclude(runs, args, pytest_args, runner.out, write)
 
 
-def _pages(matrix: Path, data: dict, surface: Sequence[str], regenerate: str, stem: str = "") -> None:
-    """The matrix at ``matrix``, and beside it its picture and its page (``<stem>.svg``, ``<stem>.html``; the
-    matrix's own stem by default)."""
-    from ..formats.html import sweep_page, sweep_picture
-
-    stem = stem or matrix.stem
-    matrix.parent.mkdir(parents=True, exist_ok=True)
-    drawn, page = matrix.parent / f"{stem}.svg", matrix.parent / f"{stem}.html"
-    drawn.write_text(sweep_picture(data), encoding="utf-8")
-    page.write_text(sweep_page(data, picture=drawn.name), encoding="utf-8")
-    matrix.write_text(history.markdown(data, surface, regenerate=regenerate, picture=drawn.name), encoding="utf-8")
-
-
 def conclude(
     runs: Sequence[Run], args: argparse.Namespace, pytest_args: list[str], out: Path, write: Callable[[str], None]
 ) -> int:
@@ -685,7 +672,7 @@ def conclude(
     as_json = json.dumps(data, indent=1) + "\n"
     out.mkdir(parents=True, exist_ok=True)
     (out / "sweep.json").write_text(as_json, encoding="utf-8")
-    _pages(out / "matrix.md", data, surface, regenerate.strip(), stem="sweep")
+    history.write_pages(out / "matrix.md", data, surface, regenerate.strip(), stem="sweep")
     if args.parity:
         from .ecosystem import markdown as parity
         from .ecosystem import picture
@@ -700,7 +687,7 @@ def conclude(
         drawn.write_text(picture(runs), encoding="utf-8")
         page.write_text(parity(runs, entries, regenerate=shlex.join(again), picture=drawn.name), encoding="utf-8")
     if args.markdown:
-        _pages(Path(args.markdown), data, surface, regenerate.strip())
+        history.write_pages(Path(args.markdown), data, surface, regenerate.strip())
     if args.summary:
         Path(args.summary).parent.mkdir(parents=True, exist_ok=True)
         Path(args.summary).write_text(as_json, encoding="utf-8")
