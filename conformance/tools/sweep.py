@@ -485,11 +485,12 @@ class Runner:
                 started = time.perf_counter()
                 if self.envs is not None:
                     python, run.env_note = self.envs.ensure(label)
-                    run.env_bytes = disk_size(self.envs.path(label))
                     impl = label if library else "transformers"
                 else:
                     python, impl = Path(sys.executable), label
                 run.env_seconds = time.perf_counter() - started
+                if self.envs is not None:  # measured, not timed: walking a 10 GB environment takes seconds
+                    run.env_bytes = disk_size(self.envs.path(label))
                 started = time.perf_counter()
                 here = self.envs is None
                 pytest_args = _for_impl(self.pytest_args, impl)
