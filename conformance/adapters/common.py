@@ -34,12 +34,14 @@ __all__ = [
     "ATTENTION_NAMES",
     "UTILITY_NAMES",
     "flat_config",
+    "fresh_get_rope",
     "init_functions",
     "layout_pairs",
     "quiet",
     "read_mask_table",
     "rotate_token_rows",
     "standard_parameters",
+    "standard_rotary_dim",
 ]
 
 #: The contract's pytorch utilities: what a serving engine or a training framework seldom has.
@@ -143,6 +145,26 @@ def rotate_token_rows(
     return out_q.contiguous(), out_k.contiguous()
 
 
+@contextlib.contextmanager
+def fresh_get_rope(memo: dict, library: str, rope_type: Any):
+    """Around a call of an engine's memoising ``get_rope`` (vLLM's, SGLang's): its memo ``memo`` empty during the
+    call, so that the module is built for this example and not one an earlier caller built or changed, and as it
+    was found afterwards; the library's logging kept quiet; a ``ValueError`` of its own validation discards the
+    example as unsupported, with the library's message."""
+    saved = dict(memo)
+    try:
+        with quiet(library):
+            memo.clear()
+            yield
+    except ValueError as exc:  # the library's own validation refuses the config, with its reason: no counterpart
+        from ..missing import unsupported
+
+        unsupported(f"ROPE_INIT_FUNCTIONS[{rope_type!r}]", library, f"get_rope refuses: {exc}")
+    finally:
+        memo.clear()
+        memo.update(saved)
+
+
 def flat_config(canonical: Any) -> Any:
     """The ``rope_config`` hook of a library that takes the RoPE options one by one (not an HF config): the
     canonical config itself, None for one nested by layer type (a model of such a library takes one layer's)."""
@@ -202,3 +224,13 @@ def standard_parameters(transformers: Any, canonical: Any) -> SimpleNamespace | 
         hf=config,
         canonical=canonical,
     )
+
+
+def standard_rotary_dim(config: Any) -> int:
+    """How many features an engine rotates for a config of :func:`standard_parameters`: the head size times the
+    partial rotary factor, or the whole head for ``proportional`` (Gemma 4's rotary modules rotate it all, zero
+    frequencies past their share)."""
+    params = config.rope_parameters
+    if params.get("rope_type") == "proportional":
+        return config.head_dim
+    return int(config.head_dim * params.get("partial_rotary_factor", 1.0))

@@ -115,13 +115,6 @@ def _select_engine() -> str:
     return f"CPU ({ENGINE_VARIABLE}=1, set by the adapter: no CUDA device here)"
 
 
-def _rotary_dim(config: Any) -> int:
-    params = config.rope_parameters
-    if params.get("rope_type") == "proportional":
-        return config.head_dim  # Gemma4RotaryEmbedding rotates the whole head, zero frequencies past its share
-    return int(config.head_dim * params.get("partial_rotary_factor", 1.0))
-
-
 def _arguments(config: Any, interleaved: bool, dtype: Any) -> dict[str, Any]:
     """``get_rope``'s arguments as SGLang's model code passes them for ``config``."""
     params = dict(config.rope_parameters)
@@ -139,7 +132,7 @@ def _arguments(config: Any, interleaved: bool, dtype: Any) -> dict[str, Any]:
         )
     return dict(  # sglang/srt/models/llama.py
         head_size=config.head_dim,
-        rotary_dim=_rotary_dim(config),
+        rotary_dim=common.standard_rotary_dim(config),
         max_position=config.max_position_embeddings,
         base=base,
         rope_scaling=params,
@@ -151,20 +144,8 @@ def _arguments(config: Any, interleaved: bool, dtype: Any) -> dict[str, Any]:
 def _module(config: Any, interleaved: bool, dtype: Any) -> Any:
     """The rotary module SGLang's model code builds for ``config`` (the ``get_rope`` its models import), fresh."""
     rope, factory = importlib.import_module(ROTARY), importlib.import_module(FACTORY)
-    memo = dict(factory._ROPE_DICT)
-    try:
-        with common.quiet("sglang"):
-            factory._ROPE_DICT.clear()
-            return rope.get_rope(**_arguments(config, interleaved, dtype))
-    except ValueError as exc:  # SGLang's own validation refuses the config, with its reason: no counterpart
-        from ..missing import unsupported
-
-        unsupported(
-            f"ROPE_INIT_FUNCTIONS[{config.rope_parameters.get('rope_type')!r}]", "sglang", f"get_rope refuses: {exc}"
-        )
-    finally:
-        factory._ROPE_DICT.clear()
-        factory._ROPE_DICT.update(memo)
+    with common.fresh_get_rope(factory._ROPE_DICT, "sglang", config.rope_parameters.get("rope_type")):
+        return rope.get_rope(**_arguments(config, interleaved, dtype))
 
 
 def _served(transformers: Any, canonical: Any) -> Any:
@@ -207,7 +188,7 @@ def load(name: str = "sglang") -> Implementation:
     rotation = _rotary_embedding()
     namespace = types.SimpleNamespace(
         rotary_embedding=rotation,
-        ROPE_INIT_FUNCTIONS=common.init_functions(TYPES, rotation, _rotary_dim, lambda c: c.head_dim),
+        ROPE_INIT_FUNCTIONS=common.init_functions(TYPES, rotation, common.standard_rotary_dim, lambda c: c.head_dim),
         rope_config=lambda canonical: _served(transformers, canonical),
         DESIGN_DIFFERENCES=DIFFERENCES,
         MISSING_REASONS=MISSING,

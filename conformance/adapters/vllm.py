@@ -104,26 +104,15 @@ def _module(config: Any, interleaved: bool, dtype: Any) -> Any:
     settings = VllmConfig(device_config=DeviceConfig(device="cpu"))
     # no model is loaded: the one model setting the rotary modules read (longrope) is the length served
     object.__setattr__(settings, "model_config", types.SimpleNamespace(max_model_len=config.max_model_len))
-    memo = dict(rope._ROPE_DICT)
-    try:
-        with common.quiet("vllm"), set_current_vllm_config(settings):
-            rope._ROPE_DICT.clear()
-            return rope.get_rope(
-                config.head_dim,
-                max_position=config.max_position_embeddings,
-                is_neox_style=not interleaved,
-                rope_parameters=dict(config.rope_parameters),
-                dtype=dtype,
-            )
-    except ValueError as exc:  # vLLM's own validation refuses the config, with its reason: no counterpart
-        from ..missing import unsupported
-
-        unsupported(
-            f"ROPE_INIT_FUNCTIONS[{config.rope_parameters.get('rope_type')!r}]", "vllm", f"get_rope refuses: {exc}"
+    rope_type = config.rope_parameters.get("rope_type")
+    with common.fresh_get_rope(rope._ROPE_DICT, "vllm", rope_type), set_current_vllm_config(settings):
+        return rope.get_rope(
+            config.head_dim,
+            max_position=config.max_position_embeddings,
+            is_neox_style=not interleaved,
+            rope_parameters=dict(config.rope_parameters),
+            dtype=dtype,
         )
-    finally:
-        rope._ROPE_DICT.clear()
-        rope._ROPE_DICT.update(memo)
 
 
 def _served(transformers: Any, canonical: Any) -> Any:
@@ -140,13 +129,6 @@ def _served(transformers: Any, canonical: Any) -> Any:
     with common.quiet("vllm"):
         config.max_model_len = int(_get_and_verify_max_len(config.hf, arch, None, None, False, None))
     return config
-
-
-def _rotary_dim(config: Any) -> int:
-    params = config.rope_parameters
-    if params.get("rope_type") == "proportional":
-        return config.head_dim  # Gemma4RotaryEmbedding rotates the whole head, zero frequencies past its share
-    return int(config.head_dim * params.get("partial_rotary_factor", 1.0))
 
 
 def _rotary_embedding(vllm: Any) -> Any:
@@ -174,7 +156,7 @@ def load(name: str = "vllm") -> Implementation:
     rotation = _rotary_embedding(vllm)
     namespace = types.SimpleNamespace(
         rotary_embedding=rotation,
-        ROPE_INIT_FUNCTIONS=common.init_functions(TYPES, rotation, _rotary_dim, lambda c: c.head_dim),
+        ROPE_INIT_FUNCTIONS=common.init_functions(TYPES, rotation, common.standard_rotary_dim, lambda c: c.head_dim),
         rope_config=lambda canonical: _served(transformers, canonical),
         DESIGN_DIFFERENCES=DIFFERENCES,
         MISSING_REASONS=MISSING,
