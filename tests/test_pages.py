@@ -91,17 +91,18 @@ def _result(n: int, outcome: str, **fields) -> Result:
     )
 
 
-def _report(results: list[Result], tmp_path: Path) -> tuple[Path, dict]:
+def _report(results: list[Result], directory: Path, version: str = "1") -> tuple[Path, dict]:
+    """The report of ``results`` on implementation ``x`` at ``version``, written to ``directory``: its page."""
     report = build_report(
         results,
-        implementations=[{"name": "x", "origin": "x.py", "version": "1", "missing": [], "missing_reasons": {}}],
+        implementations=[{"name": "x", "origin": "x.py", "version": version, "missing": [], "missing_reasons": {}}],
         versions={"torch": "2.13.0", "layer_conformance": "0"},
         hypothesis={"profile": "dev"},
         device="cpu",
         observed={},
     )
-    write_report(report, tmp_path, results)
-    return tmp_path / "report.html", report
+    write_report(report, directory, results)
+    return directory / "report.html", report
 
 
 @pytest.mark.parametrize(
@@ -313,16 +314,8 @@ def test_the_matrix_of_saved_reports_has_its_picture_and_page(tmp_path, capsys):
     paths = []
     for version, outcome in (("1", "failed"), ("2", "passed")):
         results = [_result(0, "passed"), _result(1, outcome, message="AssertionError" if outcome == "failed" else "")]
-        report = build_report(
-            results,
-            implementations=[{"name": "x", "origin": "x.py", "version": version, "missing": []}],
-            versions={"torch": "2.13.0"},
-            hypothesis={"profile": "ci"},
-            device="cpu",
-            observed={},
-        )
-        write_report(report, tmp_path / version, results)
-        paths.append(str(tmp_path / version / "report.json"))
+        page, _ = _report(results, tmp_path / version, version)
+        paths.append(str(page.with_name("report.json")))
     out = tmp_path / "docs" / "matrix.md"
     assert cli.main(["matrix", *paths, "--output", str(out)]) == 0
     assert "](matrix.svg)" in out.read_text(encoding="utf-8") and "(matrix.html)" in out.read_text(encoding="utf-8")
