@@ -28,7 +28,7 @@ from xml.etree import ElementTree
 import pytest
 
 from layer_conformance.formats import html
-from layer_conformance.formats.report import Result, build_report, write_report
+from layer_conformance.formats.report import OUTCOMES, Result, build_report, write_report
 from tests.inner import run_installed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,6 +120,10 @@ def test_every_page_is_well_formed_and_says_what_the_run_amounts_to(tmp_path, ca
     parsed = well_formed(text)
     assert says in text
     assert len(parsed.hrefs) == len(outcomes)  # one cell per result, each a link to its details
+
+
+def test_every_outcome_a_result_can_have_has_its_style():
+    assert tuple(o for o in html.STYLE if o != "-") == OUTCOMES  # the pages list outcomes in the reports' order
 
 
 def _edge_page(tmp_path: Path, outcomes: list[str]) -> Path:

@@ -32,6 +32,8 @@ STYLE: dict[str, tuple[str, str, str, str]] = {
     "skipped": ("s", "#d6d6d6", "#000000", "skipped"),
     "-": ("·", "#ffffff", "#7a7a7a", "not run in this target"),
 }
+#: The outcomes a result can have (every one of :data:`STYLE` but a sweep's "not run"), in the order pages list them.
+_OUTCOMES = tuple(o for o in STYLE if o != "-")
 #: What a sweep cell of an outcome not in :data:`STYLE` looks like.
 _UNKNOWN = ("?", "#ffffff", "#000000", "unknown outcome")
 _PROBLEMS = ("failed", "error", "crashed", "stale")
@@ -105,8 +107,7 @@ def _classes() -> str:
     """One CSS class per outcome: its colours."""
     rules = []
     for outcome, (_, background, text, _) in STYLE.items():
-        name = "none" if outcome == "-" else outcome
-        rules.append(f".o-{name}{{background:{background};color:{text}}}")
+        rules.append(f".o-{_css_name(outcome)}{{background:{background};color:{text}}}")
     return "\n".join(rules)
 
 
@@ -261,7 +262,7 @@ def report_page(report: Mapping[str, Any]) -> str:
     hypothesis = report.get("hypothesis") or {}
     status, kind = _status(report)
     counts = Counter(str(r.get("outcome")) for r in results)
-    outcomes = [o for o in STYLE if o != "-"]
+    outcomes = list(_OUTCOMES)
     title = "Conformance report: " + (", ".join(impls) or "no implementation")
     body = [
         f"<h1>{escape(title)}</h1>",
@@ -295,7 +296,7 @@ def _implementations(report: Mapping[str, Any], results: Sequence[Mapping[str, A
     lines = [
         "<h2>Implementations</h2>",
         "<table><thead><tr><th>implementation</th><th>version</th><th>origin</th>"
-        + "".join(f'<th title="{escape(o)}">{escape(_style(o)[0])} {escape(o)}</th>' for o in STYLE if o != "-")
+        + "".join(f'<th title="{escape(o)}">{escape(_style(o)[0])} {escape(o)}</th>' for o in _OUTCOMES)
         + "</tr></thead><tbody>",
     ]
     per = defaultdict(Counter)
@@ -303,7 +304,7 @@ def _implementations(report: Mapping[str, Any], results: Sequence[Mapping[str, A
         per[r.get("impl")][r.get("outcome")] += 1
     for impl in report.get("implementations") or []:
         name = impl.get("name")
-        cells = "".join(f"<td>{per[name].get(o, 0) or ''}</td>" for o in STYLE if o != "-")
+        cells = "".join(f"<td>{per[name].get(o, 0) or ''}</td>" for o in _OUTCOMES)
         lines.append(
             f"<tr><td>{escape(str(name))}</td><td>{escape(str(impl.get('version') or '?'))}</td>"
             f"<td><code>{escape(str(impl.get('origin') or ''))}</code></td>{cells}</tr>"

@@ -54,6 +54,7 @@ example.
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,6 @@ LAW_LIMIT = 2000
 
 def law(function: Any) -> str:
     """The documented behaviour a property checks: its docstring, its paragraphs kept, cut at :data:`LAW_LIMIT`."""
-    import inspect
-
     text = inspect.cleandoc(getattr(function, "__doc__", None) or "")
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
     joined = "\n\n".join(paragraphs)
